@@ -1,0 +1,189 @@
+"""Recording events (inside the caller's transaction) and publishing them (after commit)."""
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from fusionprime.events.models import Event
+from fusionprime.ids import new_id
+
+logger = logging.getLogger(__name__)
+
+
+@cache
+def _record_hooks():
+    return [import_string(path) for path in settings.EVENT_RECORD_HOOKS]
+
+
+def event_record(
+    *,
+    aggregate_type: str,
+    aggregate_id: str,
+    type: str,
+    data: dict,
+    actor: str,
+    topic: str | None = None,
+    source: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """Appends the next event of an aggregate. The caller holds the aggregate's row lock.
+
+    The lock is what keeps `sequence` gap-free under concurrent transitions; the unique constraint
+    on (aggregate, sequence) is the backstop if a caller forgets it.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("event_record must run inside the transaction that makes the change")
+    last = Event.objects.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).aggregate(
+        last=Max("sequence")
+    )["last"]
+    event = Event.objects.create(
+        id=new_id("evt"),
+        type=type,
+        source=source or f"/fusionprime/{aggregate_type}s",
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        sequence=(last or 0) + 1,
+        occurred_at=occurred_at or timezone.now(),
+        data=data,
+        actor=actor,
+        topic=topic or settings.PUBSUB_TOPIC_SETTLEMENT_EVENTS,
+    )
+    for hook in _record_hooks():
+        hook(event=event)
+    _kick_publisher_after_commit()
+    return event
+
+
+def _kick_publisher():
+    from fusionprime.events.tasks import publish_events_task
+
+    publish_events_task.delay()
+
+
+def _kick_publisher_after_commit() -> None:
+    # One kick per transaction, however many events it records.
+    if any(func is _kick_publisher for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(_kick_publisher, robust=True)
+
+
+@dataclass
+class PublishResult:
+    published: int = 0
+    failed: int = 0
+    batches: int = 0
+
+
+def _due_heads(now: datetime):
+    """The earliest unpublished event of each aggregate, if it is due.
+
+    Only a head can be claimed; whoever holds a head's lock owns the aggregate's later events, so
+    two publishers never interleave one aggregate and its order is kept.
+    """
+    earlier_unpublished = Event.objects.filter(
+        aggregate_type=OuterRef("aggregate_type"),
+        aggregate_id=OuterRef("aggregate_id"),
+        sequence__lt=OuterRef("sequence"),
+        published_at__isnull=True,
+    )
+    return (
+        Event.objects.filter(published_at__isnull=True)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .exclude(Exists(earlier_unpublished))
+    )
+
+
+def _backoff(attempts: int) -> timedelta:
+    base = settings.EVENT_PUBLISH_BACKOFF_BASE_SECONDS * 2 ** min(attempts - 1, 20)
+    seconds = min(settings.EVENT_PUBLISH_BACKOFF_MAX_SECONDS, base)
+    return timedelta(seconds=seconds * (1 + random.random() / 4))  # noqa: S311 - jitter, not crypto
+
+
+def _publish_batch(backend, *, batch_size: int) -> tuple[int, int]:
+    now = timezone.now()
+    with transaction.atomic():
+        heads = list(
+            _due_heads(now).select_for_update(skip_locked=True).order_by("occurred_at", "id")[:batch_size]
+        )
+        if not heads:
+            return 0, 0
+        owned = {(e.aggregate_type, e.aggregate_id) for e in heads}
+        followers = (
+            Event.objects.select_for_update(skip_locked=True)
+            .filter(published_at__isnull=True, aggregate_id__in={a for _, a in owned})
+            .exclude(id__in=[e.id for e in heads])
+            .order_by("aggregate_type", "aggregate_id", "sequence")[: batch_size * 4]
+        )
+        by_aggregate: dict[tuple[str, str], list[Event]] = {key: [] for key in owned}
+        for event in [*heads, *followers]:
+            key = (event.aggregate_type, event.aggregate_id)
+            if key in by_aggregate:
+                by_aggregate[key].append(event)
+        for events in by_aggregate.values():
+            events.sort(key=lambda e: e.sequence)
+            # A gap means another transaction's event is not visible yet: stop before it.
+            for i in range(1, len(events)):
+                if events[i].sequence != events[i - 1].sequence + 1:
+                    del events[i:]
+                    break
+
+        outcomes = backend.publish([e for events in by_aggregate.values() for e in events])
+        published_at = timezone.now()
+        done, failed = [], []
+        for events in by_aggregate.values():
+            for event in events:
+                outcome = outcomes[event.id]
+                if isinstance(outcome, Exception):
+                    event.publish_attempts += 1
+                    event.next_attempt_at = published_at + _backoff(event.publish_attempts)
+                    event.last_error = f"{type(outcome).__name__}: {outcome}"[:2000]
+                    failed.append(event)
+                    break  # later events of this aggregate wait for this one
+                event.published_at = published_at
+                event.message_id = str(outcome)[:64]
+                event.last_error = ""
+                done.append(event)
+        Event.objects.bulk_update(done, ["published_at", "message_id", "last_error"], batch_size=500)
+        Event.objects.bulk_update(failed, ["publish_attempts", "next_attempt_at", "last_error"])
+    for event in failed:
+        logger.warning(
+            "events.publish_failed",
+            extra={"event_id": event.id, "attempts": event.publish_attempts, "error": event.last_error},
+        )
+    return len(done), len(failed)
+
+
+def events_publish_pending(*, batch_size: int | None = None, time_budget: float = 20.0) -> PublishResult:
+    """Publishes every due event, batch after batch, until none is left or the budget is spent."""
+    from fusionprime.events.publisher import get_backend
+
+    backend = get_backend()
+    result = PublishResult()
+    deadline = time.monotonic() + time_budget
+    while time.monotonic() < deadline:
+        done, failed = _publish_batch(backend, batch_size=batch_size or settings.EVENT_PUBLISH_BATCH_SIZE)
+        result.published += done
+        result.failed += failed
+        if not done and not failed:
+            break
+        result.batches += 1
+        if not done:
+            break
+    return result
+
+
+def event_publish_retry_now(*, event_ids: list[str]) -> int:
+    """Makes failed events due at once (admin action); publishing stays with the publisher."""
+    updated = Event.objects.filter(id__in=event_ids, published_at__isnull=True).update(next_attempt_at=None)
+    if updated:
+        transaction.on_commit(_kick_publisher, robust=True)
+    return updated

@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+
+from fusionprime.api import views as api_views
+
+v1 = [
+    path("", include("settlements.urls")),
+    path(
+        "openapi.json",
+        SpectacularJSONAPIView.as_view(authentication_classes=[], permission_classes=[], throttle_classes=[]),
+        name="openapi",
+    ),
+    path(
+        "docs",
+        SpectacularSwaggerView.as_view(
+            url_name="openapi", authentication_classes=[], permission_classes=[], throttle_classes=[]
+        ),
+        name="api-docs",
+    ),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("v1/", include(v1)),
+    path("healthz", api_views.healthz, name="healthz"),
+    path("readyz", api_views.readyz, name="readyz"),
+]
+
+admin.site.site_header = "Fusion Prime back office"
+admin.site.site_title = "Fusion Prime"
+admin.site.index_title = "Treasury"
+
+handler400 = "fusionprime.api.exceptions.handler400"
+handler403 = "fusionprime.api.exceptions.handler403"
+handler404 = "fusionprime.api.exceptions.handler404"
+handler500 = "fusionprime.api.exceptions.handler500"

@@ -1,0 +1,168 @@
+"""Every write to a settlement. Each service owns its transaction and records its event in it."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from fusionprime.errors import Conflict, IllegalTransition, NotFound, ValidationError
+from fusionprime.events.services import event_record
+from fusionprime.ids import new_id
+from fusionprime.money import parse_amount
+from settlements.models import TRANSITIONS, Asset, Rail, Settlement, SettlementStatus
+from settlements.serializers import settlement_data
+
+MAX_METADATA_KEYS = 50
+MAX_METADATA_KEY_LENGTH = 40
+MAX_METADATA_VALUE_LENGTH = 500
+
+
+def _validate_metadata(metadata: dict) -> dict:
+    if not isinstance(metadata, dict):
+        raise ValidationError("metadata must be an object of string values.", param="metadata")
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise ValidationError(f"metadata allows at most {MAX_METADATA_KEYS} keys.", param="metadata")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_METADATA_KEY_LENGTH:
+            raise ValidationError(
+                f"metadata keys are 1 to {MAX_METADATA_KEY_LENGTH} characters.", param=f"metadata.{key}"
+            )
+        if not isinstance(value, str) or len(value) > MAX_METADATA_VALUE_LENGTH:
+            raise ValidationError(
+                f"metadata values are strings of at most {MAX_METADATA_VALUE_LENGTH} characters.",
+                param=f"metadata.{key}",
+            )
+    return metadata
+
+
+def _existing_reference_conflict(reference: str) -> Conflict:
+    existing = Settlement.objects.filter(reference=reference).values_list("id", flat=True).first()
+    return Conflict(
+        f"A settlement with reference '{reference}' already exists: {existing}.",
+        param="reference",
+        code="duplicate_reference",
+        existing_id=existing,
+    )
+
+
+def settlement_create(
+    *,
+    reference: str,
+    payer_reference: str,
+    payee_reference: str,
+    amount: Decimal | str,
+    asset: str,
+    actor: str,
+    rail: str = Rail.OFFCHAIN,
+    chain_id: int | None = None,
+    metadata: dict | None = None,
+) -> Settlement:
+    asset_row = Asset.objects.filter(code=asset, active=True).first()
+    if asset_row is None:
+        raise ValidationError(f"Unknown asset '{asset}'.", param="asset", code="unknown_asset")
+    # Floats are refused by parse_amount: only Decimals and decimal strings are money here.
+    raw = f"{amount:f}" if isinstance(amount, Decimal) else amount
+    value = parse_amount(raw, decimals=asset_row.decimals)
+    if rail not in Rail.values:
+        raise ValidationError(f"rail must be one of {', '.join(Rail.values)}.", param="rail", code="invalid_rail")
+    if rail == Rail.ESCROW and chain_id is None:
+        raise ValidationError("An escrow settlement needs a chain_id.", param="chain_id", code="chain_id_required")
+    if rail == Rail.OFFCHAIN and chain_id is not None:
+        raise ValidationError("chain_id applies only to escrow settlements.", param="chain_id", code="chain_id_unexpected")
+    if payer_reference == payee_reference:
+        raise ValidationError("Payer and payee must differ.", param="payee_reference", code="same_party")
+    metadata = _validate_metadata(metadata or {})
+
+    if Settlement.objects.filter(reference=reference).exists():
+        raise _existing_reference_conflict(reference)
+    try:
+        with transaction.atomic():
+            settlement = Settlement.objects.create(
+                id=new_id("stl"),
+                reference=reference,
+                payer_reference=payer_reference,
+                payee_reference=payee_reference,
+                amount=value,
+                asset=asset_row,
+                rail=rail,
+                chain_id=chain_id,
+                metadata=metadata,
+                created_by=actor,
+            )
+            _check_risk_limits(settlement)
+            event_record(
+                aggregate_type="settlement",
+                aggregate_id=settlement.id,
+                type="settlement.created",
+                data=settlement_data(settlement),
+                actor=actor,
+            )
+    except IntegrityError as exc:
+        if "reference" in str(exc):
+            raise _existing_reference_conflict(reference) from exc
+        raise
+    return settlement
+
+
+def _check_risk_limits(settlement: Settlement) -> None:
+    """Extension point for exposure limits (the risk app hooks in here)."""
+
+
+def _transition(
+    *, settlement_id: str, to: SettlementStatus, actor: str, reason: str = "", event_data: dict | None = None
+) -> Settlement:
+    with transaction.atomic():
+        # The row lock serialises transitions of one settlement, which keeps event sequences gap-free.
+        settlement = Settlement.objects.select_for_update().select_related("asset").filter(pk=settlement_id).first()
+        if settlement is None:
+            raise NotFound(f"No settlement '{settlement_id}'.", param="id", code="settlement_not_found")
+        if to not in TRANSITIONS.get(settlement.status, frozenset()):
+            raise IllegalTransition(
+                f"A {settlement.status} settlement cannot become {to}.",
+                code="illegal_transition",
+                current_status=settlement.status,
+                requested_status=str(to),
+            )
+        settlement.status = to
+        settlement.status_reason = reason[:500]
+        settlement.save(update_fields=["status", "status_reason", "updated_at"])
+        data = settlement_data(settlement)
+        if event_data:
+            data = {**data, **event_data}
+        event_record(
+            aggregate_type="settlement",
+            aggregate_id=settlement.id,
+            type=f"settlement.{to}",
+            data=data,
+            actor=actor,
+        )
+    return settlement
+
+
+def settlement_mark_funded(*, settlement_id: str, actor: str, reason: str = "", event_data: dict | None = None):
+    return _transition(
+        settlement_id=settlement_id, to=SettlementStatus.FUNDED, actor=actor, reason=reason, event_data=event_data
+    )
+
+
+def settlement_mark_settled(*, settlement_id: str, actor: str, reason: str = "", event_data: dict | None = None):
+    return _transition(
+        settlement_id=settlement_id, to=SettlementStatus.SETTLED, actor=actor, reason=reason, event_data=event_data
+    )
+
+
+def settlement_cancel(*, settlement_id: str, actor: str, reason: str = "") -> Settlement:
+    return _transition(settlement_id=settlement_id, to=SettlementStatus.CANCELLED, actor=actor, reason=reason)
+
+
+def settlement_fail(*, settlement_id: str, actor: str, reason: str = "", event_data: dict | None = None):
+    return _transition(
+        settlement_id=settlement_id, to=SettlementStatus.FAILED, actor=actor, reason=reason, event_data=event_data
+    )
+
+
+def settlement_refund(*, settlement_id: str, actor: str, reason: str = "", event_data: dict | None = None):
+    return _transition(
+        settlement_id=settlement_id, to=SettlementStatus.REFUNDED, actor=actor, reason=reason, event_data=event_data
+    )
+
+
