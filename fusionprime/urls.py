@@ -6,6 +6,9 @@ from fusionprime.api import views as api_views
 
 v1 = [
     path("", include("settlements.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("escrow.urls")),
+    path("", include("risk.urls")),
     path(
         "openapi.json",
         SpectacularJSONAPIView.as_view(authentication_classes=[], permission_classes=[], throttle_classes=[]),

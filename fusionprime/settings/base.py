@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "fusionprime.events",
     "fusionprime.api",
     "settlements",
+    "escrow",
+    "webhooks",
+    "risk",
 ]
 
 MIDDLEWARE = [

@@ -1,43 +1,19 @@
 from django.db import migrations
 
-ASSETS = [
-    ("USD", "US dollar", 2),
-    ("EUR", "Euro", 2),
-    ("GBP", "Pound sterling", 2),
-    ("USDC", "USD Coin", 6),
-    ("USDT", "Tether USD", 6),
-    ("ETH", "Ether", 18),
-    ("POL", "Polygon", 18),
-]
-
-# Treasury works settlements and reads the event log; it never edits assets or API keys.
-TREASURY_PERMISSIONS = [
-    ("settlements", "settlement", ["view", "change"]),
-    ("settlements", "asset", ["view"]),
-    ("events", "event", ["view"]),
-]
+from settlements.reference_data import install_reference_data
 
 
 def seed(apps, schema_editor):
-    Asset = apps.get_model("settlements", "Asset")
-    for code, name, decimals in ASSETS:
-        Asset.objects.get_or_create(code=code, defaults={"name": name, "decimals": decimals})
-
     from django.contrib.auth.management import create_permissions
 
+    # Permissions are normally created after all migrations; the group needs them now.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name="treasury")
-    for app_label, model, actions in TREASURY_PERMISSIONS:
-        for action in actions:
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model}")
-            )
+    install_reference_data(
+        apps.get_model("settlements", "Asset"), apps.get_model("auth", "Group"), apps.get_model("auth", "Permission")
+    )
 
 
 def unseed(apps, schema_editor):
