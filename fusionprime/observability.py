@@ -27,8 +27,9 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
+        request.trace_id = _trace_from_headers(request.headers)
         rid_token = request_id_var.set(request_id)
-        trace_token = trace_var.set(_trace_from_headers(request.headers))
+        trace_token = trace_var.set(request.trace_id)
         try:
             response = self.get_response(request)
         finally:
@@ -48,8 +49,10 @@ def _trace_from_headers(headers) -> str:
 
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        trace = trace_var.get()
+        # django.request logs after the middleware returned; its record carries the request.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or request_id_var.get()
+        trace = getattr(request, "trace_id", None) or trace_var.get()
         if trace:
             from django.conf import settings
 

@@ -1,10 +1,12 @@
+import time
+
 import django_filters
 from django.db.models import QuerySet
 
 from fusionprime.api.pagination import cursor_page
 from fusionprime.errors import NotFound, ValidationError
 from fusionprime.events.models import Event
-from settlements.models import Settlement, SettlementStatus
+from settlements.models import Asset, Settlement, SettlementStatus
 
 
 class SettlementFilter(django_filters.FilterSet):
@@ -20,6 +22,20 @@ class SettlementFilter(django_filters.FilterSet):
 
 
 LIST_PARAMS = frozenset({"limit", "starting_after", *SettlementFilter.base_filters})
+
+
+_asset_cache: dict[str, tuple[float, Asset | None]] = {}
+ASSET_CACHE_SECONDS = 30.0
+
+
+def asset_get(*, code: str) -> Asset | None:
+    """The registry changes rarely and decimals never (admin refuses it): a short per-process cache."""
+    now = time.monotonic()
+    hit = _asset_cache.get(code)
+    if hit is None or now - hit[0] > ASSET_CACHE_SECONDS:
+        hit = (now, Asset.objects.filter(code=code).first())
+        _asset_cache[code] = hit
+    return hit[1]
 
 
 def settlement_get(*, settlement_id: str) -> Settlement:

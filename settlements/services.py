@@ -8,7 +8,8 @@ from fusionprime.errors import Conflict, IllegalTransition, NotFound, Validation
 from fusionprime.events.services import event_record
 from fusionprime.ids import new_id
 from fusionprime.money import parse_amount
-from settlements.models import TRANSITIONS, Asset, Rail, Settlement, SettlementStatus
+from settlements.models import TRANSITIONS, Rail, Settlement, SettlementStatus
+from settlements.selectors import asset_get
 from settlements.serializers import settlement_data
 
 MAX_METADATA_KEYS = 50
@@ -56,8 +57,8 @@ def settlement_create(
     chain_id: int | None = None,
     metadata: dict | None = None,
 ) -> Settlement:
-    asset_row = Asset.objects.filter(code=asset, active=True).first()
-    if asset_row is None:
+    asset_row = asset_get(code=asset)
+    if asset_row is None or not asset_row.active:
         raise ValidationError(f"Unknown asset '{asset}'.", param="asset", code="unknown_asset")
     # Floats are refused by parse_amount: only Decimals and decimal strings are money here.
     raw = f"{amount:f}" if isinstance(amount, Decimal) else amount
@@ -72,8 +73,6 @@ def settlement_create(
         raise ValidationError("Payer and payee must differ.", param="payee_reference", code="same_party")
     metadata = _validate_metadata(metadata or {})
 
-    if Settlement.objects.filter(reference=reference).exists():
-        raise _existing_reference_conflict(reference)
     try:
         with transaction.atomic():
             settlement = Settlement.objects.create(
@@ -95,6 +94,7 @@ def settlement_create(
                 type="settlement.created",
                 data=settlement_data(settlement),
                 actor=actor,
+                first=True,
             )
     except IntegrityError as exc:
         if "reference" in str(exc):

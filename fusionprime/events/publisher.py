@@ -34,6 +34,11 @@ class PubSubBackend:
         return self.client.topic_path(self.project, topic)
 
     def publish(self, events: list[Event]) -> dict[str, object]:
+        from google.api_core import retry as retries
+
+        timeout = settings.EVENT_PUBLISH_TIMEOUT_SECONDS
+        # Bounded: the client would otherwise retry for up to 10 minutes while rows stay locked.
+        retry = retries.Retry(initial=0.1, maximum=2.0, multiplier=2, timeout=timeout)
         pending = {}
         for event in events:
             pending[event.id] = (
@@ -42,19 +47,26 @@ class PubSubBackend:
                     self.topic_path(event.topic),
                     event.to_bytes(),
                     ordering_key=event.aggregate_id,
+                    retry=retry,
+                    timeout=timeout,
                     **event.pubsub_attributes(),
                 ),
             )
         outcomes: dict[str, object] = {}
-        timeout = settings.EVENT_PUBLISH_TIMEOUT_SECONDS
         for event_id, (event, future) in pending.items():
             try:
-                outcomes[event_id] = future.result(timeout=timeout)
+                outcomes[event_id] = future.result(timeout=timeout + 5)
             except (Exception, futures.TimeoutError) as exc:  # noqa: BLE001 - every failure is recorded
                 outcomes[event_id] = exc
-                # The client pauses an ordering key after an error until told to resume.
-                self.client.resume_publish(self.topic_path(event.topic), event.aggregate_id)
+                self._resume(event)
         return outcomes
+
+    def _resume(self, event: Event) -> None:
+        # The client pauses an ordering key after an error until told to resume.
+        try:
+            self.client.resume_publish(self.topic_path(event.topic), event.aggregate_id)
+        except RuntimeError:
+            pass  # not paused (the failure was ours, e.g. a timeout): nothing to resume
 
 
 class SpoolBackend:

@@ -34,17 +34,23 @@ def event_record(
     topic: str | None = None,
     source: str | None = None,
     occurred_at: datetime | None = None,
+    first: bool = False,
 ) -> Event:
     """Appends the next event of an aggregate. The caller holds the aggregate's row lock.
 
     The lock is what keeps `sequence` gap-free under concurrent transitions; the unique constraint
-    on (aggregate, sequence) is the backstop if a caller forgets it.
+    on (aggregate, sequence) is the backstop if a caller forgets it. `first=True` says the
+    aggregate was created in this transaction, which saves looking up its last sequence.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("event_record must run inside the transaction that makes the change")
-    last = Event.objects.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).aggregate(
-        last=Max("sequence")
-    )["last"]
+    last = (
+        0
+        if first
+        else Event.objects.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).aggregate(
+            last=Max("sequence")
+        )["last"]
+    )
     event = Event.objects.create(
         id=new_id("evt"),
         type=type,

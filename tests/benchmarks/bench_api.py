@@ -1,0 +1,167 @@
+"""Settlement create through the real HTTP stack vs the same writes issued directly with psycopg.
+
+Both sides run the same closed-loop load (processes × threads) for the same time against the same
+PostgreSQL, so the ratio holds on a noisy shared machine. Then the API is driven open-loop at half
+its measured peak to read p50/p95 latency.
+"""
+
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import psycopg
+import requests
+
+from tests.benchmarks.support import ROOT, bench_env, fresh_database, report, summary_ms
+from tests.support.processes import free_port, stop, wait_for_port
+
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+DURATION = float(os.environ.get("BENCH_SECONDS", "8"))
+WARMUP = 2.0
+
+
+def _body(i: str) -> dict:
+    return {"reference": f"BENCH-{i}", "payer_reference": "acme", "payee_reference": "globex",
+            "amount": "1250.50", "asset": "USD"}
+
+
+def _api_worker(url, key, deadline, rate, out):
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {key}"
+    latencies, errors = [], 0
+    interval = 1 / rate if rate else 0
+    next_at = time.monotonic()
+    while True:
+        if interval:
+            next_at += interval
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        start = time.monotonic()
+        if start >= deadline:
+            break
+        ident = uuid.uuid4().hex
+        response = session.post(f"{url}/v1/settlements", json=_body(ident), headers={"Idempotency-Key": ident})
+        if response.status_code == 201:
+            latencies.append(time.monotonic() - start)
+        else:
+            errors += 1
+            if errors == 1:
+                print(f"API error {response.status_code}: {response.text[:300]}", flush=True)
+    out.put((latencies, errors))
+
+
+SQL_CLAIM = """INSERT INTO api_idempotencyrecord (api_key_id, key, request_hash, state, locked_at, created_at,
+               expires_at, response_content_type, response_location)
+               VALUES (%s, %s, %s, 'in_progress', now(), now(), now() + interval '2 days', '', '')"""
+SQL_SETTLEMENT = """INSERT INTO settlements_settlement (id, reference, payer_reference, payee_reference, amount,
+               asset_id, rail, metadata, status, status_reason, created_by, created_at, updated_at)
+               VALUES (%s, %s, 'acme', 'globex', 1250.50, 'USD', 'offchain', '{}', 'pending', '', 'bench', now(), now())"""
+SQL_EVENT = """INSERT INTO events_event (id, type, source, aggregate_type, aggregate_id, sequence, occurred_at, data,
+               actor, topic, publish_attempts, last_error, message_id)
+               VALUES (%s, 'settlement.created', '/fusionprime/settlements', 'settlement', %s, 1, now(), %s, 'bench',
+               'settlement.events.v1', 0, '', '')"""
+SQL_COMPLETE = """UPDATE api_idempotencyrecord SET state='completed', response_status=201, response_body=%s
+               WHERE api_key_id=%s AND key=%s"""
+
+
+def _sql_worker(db_url, api_key_id, deadline, out):
+    conn = psycopg.connect(db_url, autocommit=True)
+    latencies = []
+    while True:
+        start = time.monotonic()
+        if start >= deadline:
+            break
+        ident = uuid.uuid4().hex
+        conn.execute(SQL_CLAIM, (api_key_id, ident, ident))
+        with conn.transaction():
+            conn.execute(SQL_SETTLEMENT, (f"stl_{ident[:26]}", f"SQL-{ident}"))
+            conn.execute(SQL_EVENT, (f"evt_{ident[:26]}", f"stl_{ident[:26]}", '{"amount": "1250.50"}'))
+            conn.execute(SQL_COMPLETE, (b'{"id": "x"}', api_key_id, ident))
+        latencies.append(time.monotonic() - start)
+    conn.close()
+    out.put((latencies, 0))
+
+
+def _process(kind, args, threads, out):
+    inner: "queue.Queue" = __import__("queue").Queue()
+    target = _api_worker if kind == "api" else _sql_worker
+    workers = [threading.Thread(target=target, args=(*args, inner)) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    latencies, errors = [], 0
+    while not inner.empty():
+        lat, err = inner.get()
+        latencies += lat
+        errors += err
+    out.put((latencies, errors))
+
+
+def _load(kind, args_for_deadline, *, duration, processes=PROCESSES, threads=THREADS):
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    deadline = time.monotonic() + duration
+    procs = [ctx.Process(target=_process, args=(kind, args_for_deadline(deadline), threads, out))
+             for _ in range(processes)]
+    started = time.monotonic()
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=duration + 120) for _ in procs]
+    for p in procs:
+        p.join(30)
+    elapsed = time.monotonic() - started
+    latencies = [x for lat, _ in results for x in lat]
+    errors = sum(e for _, e in results)
+    return {"requests": len(latencies), "errors": errors, "per_s": round(len(latencies) / elapsed, 1),
+            **summary_ms(latencies)}
+
+
+def run() -> dict:
+    db_url = fresh_database("api")
+    env = bench_env(db_url)
+    key = subprocess.run(
+        [sys.executable, "manage.py", "create_api_key", "--name", "bench", "--scopes", "settlements:write"],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip().splitlines()[-1]
+    with psycopg.connect(db_url) as conn:
+        api_key_id = conn.execute("SELECT id FROM api_apikey LIMIT 1").fetchone()[0]
+
+    port = free_port()
+    workers = os.environ.get("BENCH_GUNICORN_WORKERS", "3")
+    threads = os.environ.get("BENCH_GUNICORN_THREADS", "4")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "fusionprime.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", workers, "--threads", threads, "--worker-class", "gthread", "--log-level", "warning"],
+        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "fusionprime.settings.local"}, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_port(port, timeout=30, proc=server, what="gunicorn")
+        _load("api", lambda d: (url, key, d, 0), duration=WARMUP)
+        api = _load("api", lambda d: (url, key, d, 0), duration=DURATION)
+        baseline = _load("sql", lambda d: (db_url, api_key_id, d), duration=DURATION)
+        half_rate = api["per_s"] / 2
+        per_thread = half_rate / (PROCESSES * THREADS)
+        steady = _load("api", lambda d: (url, key, d, per_thread), duration=DURATION)
+    finally:
+        stop(server)
+    return report("api_create", {
+        "concurrency": PROCESSES * THREADS,
+        "gunicorn": f"{workers} workers x {threads} threads (gthread)",
+        "api_peak": api,
+        "baseline_psycopg": baseline,
+        "ratio_api_to_baseline": round(api["per_s"] / baseline["per_s"], 3),
+        "at_half_peak": {"target_per_s": round(half_rate, 1), **steady},
+        "targets": {"ratio_min": 0.35, "p95_ms_at_half_peak_max": 50},
+    })
+
+
+if __name__ == "__main__":
+    run()
