@@ -15,7 +15,7 @@ def parse_amount(raw: object, *, decimals: int, param: str = "amount") -> Decima
     """Parses a decimal string in major units and checks it against the asset's decimals."""
     if not isinstance(raw, str):
         raise ValidationError(
-            "Amount must be a decimal string such as \"1250.50\"; JSON numbers lose precision.",
+            'Amount must be a decimal string such as "1250.50"; JSON numbers lose precision.',
             param=param,
             code="amount_not_string",
         )

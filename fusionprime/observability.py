@@ -66,8 +66,7 @@ def scrub(value):
     """Replaces values of sensitive keys, recursively, so secrets never reach logs or Sentry."""
     if isinstance(value, dict):
         return {
-            k: "[redacted]" if any(s in str(k).lower() for s in SENSITIVE_KEYS) else scrub(v)
-            for k, v in value.items()
+            k: "[redacted]" if any(s in str(k).lower() for s in SENSITIVE_KEYS) else scrub(v) for k, v in value.items()
         }
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]

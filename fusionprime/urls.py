@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from fusionprime.api import views as api_views
+from fusionprime.events.schemas.views import schema_detail
 
 v1 = [
     path("", include("settlements.urls")),
@@ -28,6 +29,7 @@ urlpatterns = [
     path("v1/", include(v1)),
     path("healthz", api_views.healthz, name="healthz"),
     path("readyz", api_views.readyz, name="readyz"),
+    path("v1/schemas/<str:name>.json", schema_detail, name="event-schema"),
 ]
 
 admin.site.site_header = "Fusion Prime back office"

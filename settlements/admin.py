@@ -34,15 +34,36 @@ def _run(modeladmin, request, queryset, action, label: str):
 
 @admin.register(Settlement)
 class SettlementAdmin(admin.ModelAdmin):
-    list_display = ("id", "reference", "payer_reference", "payee_reference", "amount_display", "status", "rail", "created_at")
+    list_display = (
+        "id",
+        "reference",
+        "payer_reference",
+        "payee_reference",
+        "amount_display",
+        "status",
+        "rail",
+        "created_at",
+    )
     list_filter = ("status", "asset", "rail", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=id", "reference", "payer_reference", "payee_reference")
     list_select_related = ("asset",)
     date_hierarchy = "created_at"
     actions = ["mark_funded", "mark_settled", "cancel", "fail"]
     readonly_fields = [
-        "id", "reference", "payer_reference", "payee_reference", "amount_display", "rail", "chain_id",
-        "status", "status_reason", "metadata", "created_by", "created_at", "updated_at", "event_history",
+        "id",
+        "reference",
+        "payer_reference",
+        "payee_reference",
+        "amount_display",
+        "rail",
+        "chain_id",
+        "status",
+        "status_reason",
+        "metadata",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "event_history",
     ]
     fields = readonly_fields
 
@@ -58,7 +79,9 @@ class SettlementAdmin(admin.ModelAdmin):
 
     @admin.display(description="event history")
     def event_history(self, obj: Settlement) -> str:
-        return render_to_string("admin/settlements/event_history.html", {"events": settlement_events(settlement_id=obj.id)})
+        return render_to_string(
+            "admin/settlements/event_history.html", {"events": settlement_events(settlement_id=obj.id)}
+        )
 
     @admin.action(description="Mark funded", permissions=["change"])
     def mark_funded(self, request, queryset):

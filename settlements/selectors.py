@@ -54,9 +54,7 @@ def settlement_list(*, params) -> tuple[list[Settlement], bool]:
         field, errors = next(iter(filterset.errors.items()))
         raise ValidationError(str(errors[0]), param=field, code="invalid_filter")
     qs: QuerySet = filterset.qs
-    return cursor_page(
-        qs, prefix="stl", limit_raw=params.get("limit"), starting_after=params.get("starting_after")
-    )
+    return cursor_page(qs, prefix="stl", limit_raw=params.get("limit"), starting_after=params.get("starting_after"))
 
 
 def settlement_events(*, settlement_id: str) -> list[Event]:

@@ -16,6 +16,9 @@ class SettlementSerializer(serializers.Serializer):
     asset = serializers.CharField(source="asset_id")
     rail = serializers.CharField()
     chain_id = serializers.IntegerField(allow_null=True)
+    settlement_ref = serializers.SerializerMethodField(
+        help_text="Escrow rail: the bytes32 settlementRef (0x-hex) to pass to EscrowFactory.createEscrow; else null."
+    )
     status = serializers.CharField()
     status_reason = serializers.CharField()
     metadata = serializers.DictField(child=serializers.CharField())
@@ -24,6 +27,11 @@ class SettlementSerializer(serializers.Serializer):
 
     def get_object(self, obj) -> str:
         return "settlement"
+
+    def get_settlement_ref(self, obj: Settlement) -> str | None:
+        from escrow.refs import settlement_ref_for
+
+        return settlement_ref_for(obj.id) if obj.rail == "escrow" else None
 
     def get_amount(self, obj: Settlement) -> str:
         return format_amount(obj.amount, decimals=obj.asset.decimals)

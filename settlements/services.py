@@ -68,7 +68,9 @@ def settlement_create(
     if rail == Rail.ESCROW and chain_id is None:
         raise ValidationError("An escrow settlement needs a chain_id.", param="chain_id", code="chain_id_required")
     if rail == Rail.OFFCHAIN and chain_id is not None:
-        raise ValidationError("chain_id applies only to escrow settlements.", param="chain_id", code="chain_id_unexpected")
+        raise ValidationError(
+            "chain_id applies only to escrow settlements.", param="chain_id", code="chain_id_unexpected"
+        )
     if payer_reference == payee_reference:
         raise ValidationError("Payer and payee must differ.", param="payee_reference", code="same_party")
     metadata = _validate_metadata(metadata or {})
@@ -105,6 +107,9 @@ def settlement_create(
 
 def _check_risk_limits(settlement: Settlement) -> None:
     """Extension point for exposure limits (the risk app hooks in here)."""
+    from risk.services import exposure_limits_check
+
+    exposure_limits_check(settlement=settlement)
 
 
 def _transition(
@@ -166,3 +171,38 @@ def settlement_refund(*, settlement_id: str, actor: str, reason: str = "", event
     )
 
 
+# A reorg may only undo a move that left the settlement non-terminal; terminal states are never
+# rewritten automatically (the escrow relayer flags those for treasury instead).
+REORG_REVERSALS: dict[str, frozenset[str]] = {
+    SettlementStatus.FUNDED: frozenset({SettlementStatus.PENDING}),
+}
+
+
+def settlement_revert_for_reorg(
+    *, settlement_id: str, to_status: str, actor: str, reason: str, event_data: dict | None = None
+) -> Settlement:
+    """Undoes a transition whose on-chain cause a chain reorganisation removed.
+
+    Records `settlement.reverted` (data: the representation after the change plus `reverted_from`
+    and the chain facts), so consumers see an explicit reversal rather than a silent rewrite.
+    """
+    with transaction.atomic():
+        settlement = Settlement.objects.select_for_update().select_related("asset").filter(pk=settlement_id).first()
+        if settlement is None:
+            raise NotFound(f"No settlement '{settlement_id}'.", param="id", code="settlement_not_found")
+        if to_status not in REORG_REVERSALS.get(settlement.status, frozenset()):
+            raise IllegalTransition(
+                f"A reorg cannot move a {settlement.status} settlement back to {to_status}.",
+                code="illegal_reorg_reversal",
+                current_status=settlement.status,
+                requested_status=str(to_status),
+            )
+        previous = settlement.status
+        settlement.status = to_status
+        settlement.status_reason = reason[:500]
+        settlement.save(update_fields=["status", "status_reason", "updated_at"])
+        data = {**settlement_data(settlement), "reverted_from": previous, **(event_data or {})}
+        event_record(
+            aggregate_type="settlement", aggregate_id=settlement.id, type="settlement.reverted", data=data, actor=actor
+        )
+    return settlement

@@ -23,6 +23,21 @@ def pubsub_emulator():
     emulator.stop()
 
 
+@pytest.fixture(scope="session")
+def bigquery_emulator():
+    """bqemulator from .venv-bq on free ports; Django's BigQuery settings point at it meanwhile."""
+    from django.conf import settings
+
+    from tests.support.bigquery import BigQueryEmulator
+
+    emulator = BigQueryEmulator().start()
+    previous = settings.BIGQUERY_EMULATOR_HOST, settings.BIGQUERY_PROJECT_ID
+    settings.BIGQUERY_EMULATOR_HOST, settings.BIGQUERY_PROJECT_ID = emulator.endpoint, emulator.project
+    yield emulator
+    settings.BIGQUERY_EMULATOR_HOST, settings.BIGQUERY_PROJECT_ID = previous
+    emulator.stop()
+
+
 @pytest.fixture
 def make_api_key(db):
     from fusionprime.api.services import api_key_create
@@ -51,7 +66,8 @@ def _reference_data(request):
     """Transactional tests flush every table, data migrations' rows included: put them back."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or {
-        "transactional_db", "live_server"
+        "transactional_db",
+        "live_server",
     } & set(request.fixturenames)
     if transactional:
         request.getfixturevalue("transactional_db")
@@ -72,8 +88,14 @@ def _clear_cache():
 
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

@@ -19,7 +19,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         scheme, _, raw_key = header.partition(" ")
         if scheme != self.keyword or not raw_key.strip():
-            raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <api key>'.", code="invalid_authorization")
+            raise exceptions.AuthenticationFailed(
+                "Use 'Authorization: Bearer <api key>'.", code="invalid_authorization"
+            )
         raw_key = raw_key.strip()
         prefix = split_key(raw_key)
         api_key = ApiKey.objects.filter(prefix=prefix).first() if prefix else None

@@ -76,7 +76,10 @@ def _problem_for(exc) -> tuple[dict, dict]:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         return problem(
-            status_code=413, code="payload_too_large", title="Payload too large", detail="The request body is too large."
+            status_code=413,
+            code="payload_too_large",
+            title="Payload too large",
+            detail="The request body is too large.",
         ), headers
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
@@ -103,7 +106,10 @@ def _problem_for(exc) -> tuple[dict, dict]:
     logger.exception("api.unhandled_error")
     _report(exc)
     return problem(
-        status_code=500, code="internal_error", title="Internal server error", detail="Something went wrong on our side."
+        status_code=500,
+        code="internal_error",
+        title="Internal server error",
+        detail="Something went wrong on our side.",
     ), headers
 
 

@@ -60,3 +60,6 @@ class IdempotencyRecord(models.Model):
                 name="idempotency_completed_has_response",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"

@@ -60,7 +60,9 @@ def idempotency_records_purge(*, batch_size: int = 5000) -> int:
     while True:
         with transaction.atomic():
             ids = list(
-                IdempotencyRecord.objects.filter(expires_at__lt=timezone.now()).values_list("id", flat=True)[:batch_size]
+                IdempotencyRecord.objects.filter(expires_at__lt=timezone.now()).values_list("id", flat=True)[
+                    :batch_size
+                ]
             )
             if not ids:
                 return total

@@ -117,9 +117,7 @@ def _backoff(attempts: int) -> timedelta:
 def _publish_batch(backend, *, batch_size: int) -> tuple[int, int]:
     now = timezone.now()
     with transaction.atomic():
-        heads = list(
-            _due_heads(now).select_for_update(skip_locked=True).order_by("occurred_at", "id")[:batch_size]
-        )
+        heads = list(_due_heads(now).select_for_update(skip_locked=True).order_by("occurred_at", "id")[:batch_size])
         if not heads:
             return 0, 0
         owned = {(e.aggregate_type, e.aggregate_id) for e in heads}

@@ -21,6 +21,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests run tasks inline on purpose; they say so instead of relying on a missing broker.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
-EVENT_SPOOL_PATH = env.path("EVENT_SPOOL_PATH", default="/tmp/fusionprime-test-events.jsonl")
+EVENT_SPOOL_PATH = env.path("EVENT_SPOOL_PATH", default=BASE_DIR / "var" / "test-events.spool.jsonl")  # noqa: F405
 EVENT_PUBLISH_TIMEOUT_SECONDS = 10.0
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"api_key": env("API_RATE_LIMIT", default="100000/min")}  # noqa: F405

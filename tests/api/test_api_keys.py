@@ -24,6 +24,7 @@ def test_unknown_scopes_are_refused():
 
 
 def test_keys_are_random():
-    assert api_key_create(name="a", scopes=["settlements:read"]).raw_key != api_key_create(
-        name="b", scopes=["settlements:read"]
-    ).raw_key
+    assert (
+        api_key_create(name="a", scopes=["settlements:read"]).raw_key
+        != api_key_create(name="b", scopes=["settlements:read"]).raw_key
+    )

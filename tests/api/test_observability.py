@@ -18,8 +18,11 @@ def test_logs_are_json_with_request_id_and_trace(api, caplog, settings):
     logger = logging.getLogger("django.request")
     logger.addHandler(handler)
     try:
-        api.get("/v1/settlements/stl_missing", HTTP_X_REQUEST_ID="req-42",
-                HTTP_X_CLOUD_TRACE_CONTEXT="0123456789abcdef0123456789abcdef/1;o=1")
+        api.get(
+            "/v1/settlements/stl_missing",
+            HTTP_X_REQUEST_ID="req-42",
+            HTTP_X_CLOUD_TRACE_CONTEXT="0123456789abcdef0123456789abcdef/1;o=1",
+        )
     finally:
         logger.removeHandler(handler)
     [line] = captured
@@ -39,7 +42,9 @@ def test_api_keys_never_reach_the_logs(api, caplog):
 
 def test_scrub_redacts_sensitive_keys_recursively():
     assert scrub({"Authorization": "Bearer x", "nested": [{"api_key": "k", "ok": 1}], "secret_value": "s"}) == {
-        "Authorization": "[redacted]", "nested": [{"api_key": "[redacted]", "ok": 1}], "secret_value": "[redacted]"
+        "Authorization": "[redacted]",
+        "nested": [{"api_key": "[redacted]", "ok": 1}],
+        "secret_value": "[redacted]",
     }
 
 

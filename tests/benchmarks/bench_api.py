@@ -7,6 +7,7 @@ its measured peak to read p50/p95 latency.
 
 import multiprocessing as mp
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -26,8 +27,13 @@ WARMUP = 2.0
 
 
 def _body(i: str) -> dict:
-    return {"reference": f"BENCH-{i}", "payer_reference": "acme", "payee_reference": "globex",
-            "amount": "1250.50", "asset": "USD"}
+    return {
+        "reference": f"BENCH-{i}",
+        "payer_reference": "acme",
+        "payee_reference": "globex",
+        "amount": "1250.50",
+        "asset": "USD",
+    }
 
 
 def _api_worker(url, key, deadline, rate, out):
@@ -61,7 +67,8 @@ SQL_CLAIM = """INSERT INTO api_idempotencyrecord (api_key_id, key, request_hash,
                VALUES (%s, %s, %s, 'in_progress', now(), now(), now() + interval '2 days', '', '')"""
 SQL_SETTLEMENT = """INSERT INTO settlements_settlement (id, reference, payer_reference, payee_reference, amount,
                asset_id, rail, metadata, status, status_reason, created_by, created_at, updated_at)
-               VALUES (%s, %s, 'acme', 'globex', 1250.50, 'USD', 'offchain', '{}', 'pending', '', 'bench', now(), now())"""
+               VALUES (%s, %s, 'acme', 'globex', 1250.50, 'USD', 'offchain', '{}', 'pending', '', 'bench',
+                       now(), now())"""
 SQL_EVENT = """INSERT INTO events_event (id, type, source, aggregate_type, aggregate_id, sequence, occurred_at, data,
                actor, topic, publish_attempts, last_error, message_id)
                VALUES (%s, 'settlement.created', '/fusionprime/settlements', 'settlement', %s, 1, now(), %s, 'bench',
@@ -89,7 +96,7 @@ def _sql_worker(db_url, api_key_id, deadline, out):
 
 
 def _process(kind, args, threads, out):
-    inner: "queue.Queue" = __import__("queue").Queue()
+    inner: queue.Queue = queue.Queue()
     target = _api_worker if kind == "api" else _sql_worker
     workers = [threading.Thread(target=target, args=(*args, inner)) for _ in range(threads)]
     for w in workers:
@@ -108,8 +115,9 @@ def _load(kind, args_for_deadline, *, duration, processes=PROCESSES, threads=THR
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     deadline = time.monotonic() + duration
-    procs = [ctx.Process(target=_process, args=(kind, args_for_deadline(deadline), threads, out))
-             for _ in range(processes)]
+    procs = [
+        ctx.Process(target=_process, args=(kind, args_for_deadline(deadline), threads, out)) for _ in range(processes)
+    ]
     started = time.monotonic()
     for p in procs:
         p.start()
@@ -119,17 +127,29 @@ def _load(kind, args_for_deadline, *, duration, processes=PROCESSES, threads=THR
     elapsed = time.monotonic() - started
     latencies = [x for lat, _ in results for x in lat]
     errors = sum(e for _, e in results)
-    return {"requests": len(latencies), "errors": errors, "per_s": round(len(latencies) / elapsed, 1),
-            **summary_ms(latencies)}
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "per_s": round(len(latencies) / elapsed, 1),
+        **summary_ms(latencies),
+    }
 
 
 def run() -> dict:
     db_url = fresh_database("api")
     env = bench_env(db_url)
-    key = subprocess.run(
-        [sys.executable, "manage.py", "create_api_key", "--name", "bench", "--scopes", "settlements:write"],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
+    key = (
+        subprocess.run(
+            [sys.executable, "manage.py", "create_api_key", "--name", "bench", "--scopes", "settlements:write"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     with psycopg.connect(db_url) as conn:
         api_key_id = conn.execute("SELECT id FROM api_apikey LIMIT 1").fetchone()[0]
 
@@ -137,9 +157,25 @@ def run() -> dict:
     workers = os.environ.get("BENCH_GUNICORN_WORKERS", "3")
     threads = os.environ.get("BENCH_GUNICORN_THREADS", "4")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "fusionprime.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", workers, "--threads", threads, "--worker-class", "gthread", "--log-level", "warning"],
-        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "fusionprime.settings.local"}, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "fusionprime.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            workers,
+            "--threads",
+            threads,
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "fusionprime.settings.local"},
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -152,15 +188,18 @@ def run() -> dict:
         steady = _load("api", lambda d: (url, key, d, per_thread), duration=DURATION)
     finally:
         stop(server)
-    return report("api_create", {
-        "concurrency": PROCESSES * THREADS,
-        "gunicorn": f"{workers} workers x {threads} threads (gthread)",
-        "api_peak": api,
-        "baseline_psycopg": baseline,
-        "ratio_api_to_baseline": round(api["per_s"] / baseline["per_s"], 3),
-        "at_half_peak": {"target_per_s": round(half_rate, 1), **steady},
-        "targets": {"ratio_min": 0.35, "p95_ms_at_half_peak_max": 50},
-    })
+    return report(
+        "api_create",
+        {
+            "concurrency": PROCESSES * THREADS,
+            "gunicorn": f"{workers} workers x {threads} threads (gthread)",
+            "api_peak": api,
+            "baseline_psycopg": baseline,
+            "ratio_api_to_baseline": round(api["per_s"] / baseline["per_s"], 3),
+            "at_half_peak": {"target_per_s": round(half_rate, 1), **steady},
+            "targets": {"ratio_min": 0.35, "p95_ms_at_half_peak_max": 50},
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -29,10 +29,18 @@ def run() -> dict:
         call_command("pubsub_bootstrap", stdout=open(os.devnull, "w"))
         now = timezone.now()
         Event.objects.bulk_create(
-            Event(id=new_id("evt"), type="settlement.created", source="/fusionprime/settlements",
-                  aggregate_type="settlement", aggregate_id=f"stl_bench{i % AGGREGATES:06d}",
-                  sequence=i // AGGREGATES + 1, occurred_at=now, data={"amount": "1250.50", "asset": "USD", "n": i},
-                  actor="bench", topic="settlement.events.v1")
+            Event(
+                id=new_id("evt"),
+                type="settlement.created",
+                source="/fusionprime/settlements",
+                aggregate_type="settlement",
+                aggregate_id=f"stl_bench{i % AGGREGATES:06d}",
+                sequence=i // AGGREGATES + 1,
+                occurred_at=now,
+                data={"amount": "1250.50", "asset": "USD", "n": i},
+                actor="bench",
+                topic="settlement.events.v1",
+            )
             for i in range(EVENTS)
         )
         events = list(Event.objects.order_by("aggregate_id", "sequence"))
@@ -43,8 +51,9 @@ def run() -> dict:
         )
         topic = client.topic_path("fp-bench", "settlement.events.v1")
         started = time.monotonic()
-        futures = [client.publish(topic, e.to_bytes(), ordering_key=e.aggregate_id, **e.pubsub_attributes())
-                   for e in events]
+        futures = [
+            client.publish(topic, e.to_bytes(), ordering_key=e.aggregate_id, **e.pubsub_attributes()) for e in events
+        ]
         for future in futures:
             future.result(timeout=120)
         bare_s = time.monotonic() - started
@@ -59,12 +68,16 @@ def run() -> dict:
         emulator.stop()
     bare = EVENTS / bare_s
     outbox = EVENTS / outbox_s
-    return report("publisher", {
-        "events": EVENTS, "aggregates": AGGREGATES,
-        "bare_publish_loop_per_s": round(bare, 1),
-        "outbox_publisher_per_s": round(outbox, 1),
-        "ratio_outbox_to_bare": round(outbox / bare, 3),
-    })
+    return report(
+        "publisher",
+        {
+            "events": EVENTS,
+            "aggregates": AGGREGATES,
+            "bare_publish_loop_per_s": round(bare, 1),
+            "outbox_publisher_per_s": round(outbox, 1),
+            "ratio_outbox_to_bare": round(outbox / bare, 3),
+        },
+    )
 
 
 if __name__ == "__main__":

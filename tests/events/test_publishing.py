@@ -30,13 +30,18 @@ def test_events_reach_pubsub_with_envelope_attributes_and_ordering_key(pull, set
     # then every event is on the topic once, in order, with its attributes, and marked published
     messages = [m for m in pull(3) if m.attributes["aggregate_id"] == settlement.id]
     assert [json.loads(m.data)["type"] for m in messages] == [
-        "settlement.created", "settlement.funded", "settlement.settled"
+        "settlement.created",
+        "settlement.funded",
+        "settlement.settled",
     ]
     events = list(Event.objects.filter(aggregate_id=settlement.id).order_by("sequence"))
     for message, event in zip(messages, events, strict=True):
         assert message.ordering_key == settlement.id
         assert dict(message.attributes) == {
-            "event_id": event.id, "event_type": event.type, "occurred_at": event.time, "aggregate_id": settlement.id,
+            "event_id": event.id,
+            "event_type": event.type,
+            "occurred_at": event.time,
+            "aggregate_id": settlement.id,
         }
         parsed = parse_envelope(message.data)
         assert parsed.get_id() == event.id

@@ -8,8 +8,12 @@ from fusionprime.money import format_amount, from_base_units, parse_amount, to_b
 
 @pytest.mark.parametrize(
     ("raw", "decimals", "expected"),
-    [("1250.50", 2, Decimal("1250.50")), ("1", 2, Decimal("1")), ("0.000001", 6, Decimal("0.000001")),
-     ("123456789012345678.123456789012345678", 18, Decimal("123456789012345678.123456789012345678"))],
+    [
+        ("1250.50", 2, Decimal("1250.50")),
+        ("1", 2, Decimal("1")),
+        ("0.000001", 6, Decimal("0.000001")),
+        ("123456789012345678.123456789012345678", 18, Decimal("123456789012345678.123456789012345678")),
+    ],
 )
 def test_parse_amount_accepts_plain_decimal_strings(raw, decimals, expected):
     assert parse_amount(raw, decimals=decimals) == expected

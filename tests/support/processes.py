@@ -41,7 +41,10 @@ def gcloud_sdk_root() -> Path | None:
     try:
         out = subprocess.run(
             ["gcloud", "info", "--format=value(installation.sdk_root)"],
-            capture_output=True, text=True, timeout=60, check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
@@ -68,7 +71,9 @@ class PubSubEmulator:
     def start(self) -> "PubSubEmulator":
         self.proc = subprocess.Popen(
             [str(self.launcher), "--host=127.0.0.1", f"--port={self.port}"],
-            stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_for_port(self.port, timeout=60, proc=self.proc, what="Pub/Sub emulator")
         return self

@@ -53,8 +53,9 @@ def test_create_returns_the_settlement_with_amount_as_string(api):
 
 
 def test_escrow_settlement_carries_chain_id(api):
-    response = post(api, "/v1/settlements", {**BODY, "rail": "escrow", "chain_id": 11155111, "asset": "USDC",
-                                              "amount": "10.000001"})
+    response = post(
+        api, "/v1/settlements", {**BODY, "rail": "escrow", "chain_id": 11155111, "asset": "USDC", "amount": "10.000001"}
+    )
     assert response.status_code == 201
     assert response.json()["chain_id"] == 11155111
     assert response.json()["amount"] == "10.000001"
@@ -91,15 +92,25 @@ def test_missing_fields_are_named(api):
 
 def test_malformed_json_wrong_type_and_huge_body_are_4xx(api):
     key = {"HTTP_IDEMPOTENCY_KEY": "k1"}
-    assert_problem(api.post("/v1/settlements", data="{not json", content_type="application/json", **key), 400,
-                   "malformed_json")
-    assert_problem(api.post("/v1/settlements", data="[1,2]", content_type="application/json",
-                            HTTP_IDEMPOTENCY_KEY="k2"), 400, "validation_error")
-    assert_problem(api.post("/v1/settlements", data="a=b", content_type="text/plain", HTTP_IDEMPOTENCY_KEY="k3"), 415,
-                   "unsupported_media_type")
+    assert_problem(
+        api.post("/v1/settlements", data="{not json", content_type="application/json", **key), 400, "malformed_json"
+    )
+    assert_problem(
+        api.post("/v1/settlements", data="[1,2]", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k2"),
+        400,
+        "validation_error",
+    )
+    assert_problem(
+        api.post("/v1/settlements", data="a=b", content_type="text/plain", HTTP_IDEMPOTENCY_KEY="k3"),
+        415,
+        "unsupported_media_type",
+    )
     huge = json.dumps({**BODY, "metadata": {"x": "y" * 400_000}})
-    assert_problem(api.post("/v1/settlements", data=huge, content_type="application/json",
-                            HTTP_IDEMPOTENCY_KEY="k4"), 413, "payload_too_large")
+    assert_problem(
+        api.post("/v1/settlements", data=huge, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k4"),
+        413,
+        "payload_too_large",
+    )
 
 
 def test_missing_idempotency_key_is_400(api):
@@ -128,8 +139,12 @@ def test_same_key_different_body_is_422(api):
 
 def test_same_key_while_first_is_running_is_409(api):
     IdempotencyRecord.objects.create(
-        api_key=api.api_key.api_key, key="busy", request_hash=_hash_of(api, BODY), state="in_progress",
-        locked_at=_now(), expires_at=_now() + _ttl(),
+        api_key=api.api_key.api_key,
+        key="busy",
+        request_hash=_hash_of(api, BODY),
+        state="in_progress",
+        locked_at=_now(),
+        expires_at=_now() + _ttl(),
     )
     assert_problem(post(api, "/v1/settlements", BODY, key="busy"), 409, "idempotency_key_in_use")
 
@@ -138,8 +153,12 @@ def test_a_key_abandoned_by_a_dead_request_is_taken_over(api, settings):
     from datetime import timedelta
 
     IdempotencyRecord.objects.create(
-        api_key=api.api_key.api_key, key="dead", request_hash=_hash_of(api, BODY), state="in_progress",
-        locked_at=_now() - settings.IDEMPOTENCY_LOCK_TIMEOUT - timedelta(seconds=1), expires_at=_now() + _ttl(),
+        api_key=api.api_key.api_key,
+        key="dead",
+        request_hash=_hash_of(api, BODY),
+        state="in_progress",
+        locked_at=_now() - settings.IDEMPOTENCY_LOCK_TIMEOUT - timedelta(seconds=1),
+        expires_at=_now() + _ttl(),
     )
     assert post(api, "/v1/settlements", BODY, key="dead").status_code == 201
 
@@ -319,8 +338,12 @@ def test_openapi_and_docs_are_served(client):
     assert schema.status_code == 200
     spec = schema.json()
     assert spec["openapi"].startswith("3.")
-    assert {"/v1/settlements", "/v1/settlements/{settlement_id}", "/v1/settlements/{settlement_id}/cancel",
-            "/v1/settlements/{settlement_id}/events"} <= set(spec["paths"])
+    assert {
+        "/v1/settlements",
+        "/v1/settlements/{settlement_id}",
+        "/v1/settlements/{settlement_id}/cancel",
+        "/v1/settlements/{settlement_id}/events",
+    } <= set(spec["paths"])
     create = spec["paths"]["/v1/settlements"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in create["parameters"])
     docs = client.get("/v1/docs")

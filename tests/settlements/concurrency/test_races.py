@@ -37,8 +37,9 @@ def test_fifty_concurrent_identical_requests_create_exactly_one_settlement(api_k
     def send(_):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key.raw_key}")
-        response = client.post("/v1/settlements", data=json.dumps(BODY), content_type="application/json",
-                               HTTP_IDEMPOTENCY_KEY="same-key")
+        response = client.post(
+            "/v1/settlements", data=json.dumps(BODY), content_type="application/json", HTTP_IDEMPOTENCY_KEY="same-key"
+        )
         return response.status_code, response.json(), response.get("Idempotent-Replayed")
 
     results = run_at_once(50, send)
@@ -58,8 +59,9 @@ def test_concurrent_duplicate_references_with_different_keys_create_one(api_key)
     def send(i):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key.raw_key}")
-        return client.post("/v1/settlements", data=json.dumps(BODY), content_type="application/json",
-                           HTTP_IDEMPOTENCY_KEY=f"key-{i}").status_code
+        return client.post(
+            "/v1/settlements", data=json.dumps(BODY), content_type="application/json", HTTP_IDEMPOTENCY_KEY=f"key-{i}"
+        ).status_code
 
     statuses = run_at_once(10, send)
     assert sorted(statuses) == [201] + [409] * 9
