@@ -203,3 +203,107 @@ LOGGING = {
 from fusionprime.observability import init_sentry  # noqa: E402
 
 init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+
+# --- Webhooks (webhooks/) -----------------------------------------------------------------------
+# Key(s) for endpoint secrets at rest, comma-separated (first encrypts, all decrypt); any string is
+# stretched to a Fernet key. Empty = derived from DJANGO_SECRET_KEY (local/test only: production.py
+# requires it).
+WEBHOOKS_SECRET_KEY = env("WEBHOOKS_SECRET_KEY", default="")
+# Plain http:// endpoints are allowed only when False; production.py forces True.
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=False)
+# CIDRs and host names that may be private/loopback targets anyway; empty = none.
+WEBHOOKS_ALLOWLIST = env.list("WEBHOOKS_ALLOWLIST", default=[])
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=5.0)
+WEBHOOKS_TOTAL_TIMEOUT_SECONDS = env.float("WEBHOOKS_TOTAL_TIMEOUT_SECONDS", default=15.0)
+WEBHOOKS_RESPONSE_BODY_LIMIT = env.int("WEBHOOKS_RESPONSE_BODY_LIMIT", default=64 * 1024)
+# Delay before attempt 1, 2, 3…; when the list is exhausted the delivery fails for good.
+WEBHOOKS_RETRY_SCHEDULE_SECONDS = env.list(
+    "WEBHOOKS_RETRY_SCHEDULE_SECONDS", cast=int, default=[0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+)
+# Upward-only jitter: a delay d becomes d * (1 + U(0, ratio)).
+WEBHOOKS_RETRY_JITTER_RATIO = env.float("WEBHOOKS_RETRY_JITTER_RATIO", default=0.1)
+# Retry-After on 429/503 is honoured up to this bound.
+WEBHOOKS_RETRY_AFTER_MAX_SECONDS = env.int("WEBHOOKS_RETRY_AFTER_MAX_SECONDS", default=3600)
+# A claimed delivery whose worker died is re-driven after this; must exceed the total timeout.
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=60)
+WEBHOOKS_SWEEP_BATCH_SIZE = env.int("WEBHOOKS_SWEEP_BATCH_SIZE", default=50)
+# HTTP requests one sweep runs in parallel (threads do HTTP only; the DB stays on the caller's thread).
+WEBHOOKS_SWEEP_CONCURRENCY = env.int("WEBHOOKS_SWEEP_CONCURRENCY", default=8)
+WEBHOOKS_SWEEP_TIME_BUDGET_SECONDS = env.float("WEBHOOKS_SWEEP_TIME_BUDGET_SECONDS", default=20.0)
+# Kick a worker when deliveries are created (low latency); the sweep is the safety net.
+WEBHOOKS_KICK_ON_COMMIT = env.bool("WEBHOOKS_KICK_ON_COMMIT", default=True)
+WEBHOOKS_SECRET_ROTATION_OVERLAP = timedelta(hours=env.int("WEBHOOKS_SECRET_ROTATION_OVERLAP_HOURS", default=24))
+# Auto-disable: no success for this long and at least this many deliveries failed for good.
+WEBHOOKS_DISABLE_AFTER = timedelta(hours=env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=72))
+WEBHOOKS_DISABLE_MIN_FAILED_DELIVERIES = env.int("WEBHOOKS_DISABLE_MIN_FAILED_DELIVERIES", default=3)
+# Ops are warned this long before an auto-disable, and when this many attempts in a row failed.
+WEBHOOKS_DISABLE_WARNING_BEFORE = timedelta(hours=env.int("WEBHOOKS_DISABLE_WARNING_BEFORE_HOURS", default=24))
+WEBHOOKS_NOTIFY_FAILING_AFTER = env.int("WEBHOOKS_NOTIFY_FAILING_AFTER", default=5)
+WEBHOOKS_OPS_EMAILS = env.list("WEBHOOKS_OPS_EMAILS", default=[])
+WEBHOOKS_PAYLOAD_RETENTION = timedelta(days=env.int("WEBHOOKS_PAYLOAD_RETENTION_DAYS", default=30))
+WEBHOOKS_PURGE_BATCH_SIZE = env.int("WEBHOOKS_PURGE_BATCH_SIZE", default=1000)
+EVENT_RECORD_HOOKS.append("webhooks.services.deliveries_create_for_event")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "webhooks-deliver-sweep": {
+            "task": "webhooks.deliver_due",
+            "schedule": env.float("WEBHOOKS_SWEEP_SECONDS", default=2.0),
+            "options": {"expires": 10},
+        },
+        "webhooks-endpoint-health": {
+            "task": "webhooks.check_endpoint_health",
+            "schedule": 60.0,
+            "options": {"expires": 60},
+        },
+        "webhooks-purge-payloads": {
+            "task": "webhooks.purge_payloads",
+            "schedule": 3600.0,
+            "options": {"expires": 600},
+        },
+    }
+)
+
+# --- Risk: exposure limits and BigQuery analytics (risk/, dataflow/) -----------------------------
+# The project and dataset the risk pipeline writes and the exposure dashboard reads. With neither a
+# project nor an emulator, the dashboard shows live exposure only and says BigQuery is off.
+BIGQUERY_PROJECT_ID = env("BIGQUERY_PROJECT_ID", default="") or GCP_PROJECT_ID
+BIGQUERY_DATASET = env("BIGQUERY_DATASET", default="risk")
+BIGQUERY_LOCATION = env("BIGQUERY_LOCATION", default="EU")
+# Set to the bqemulator REST endpoint (http://127.0.0.1:9050) to use the local emulator.
+BIGQUERY_EMULATOR_HOST = env("BIGQUERY_EMULATOR_HOST", default="")
+BIGQUERY_TIMEOUT_SECONDS = env.float("BIGQUERY_TIMEOUT_SECONDS", default=10.0)
+# How far back the exposure dashboard charts the windowed history.
+RISK_DASHBOARD_HISTORY_MINUTES = env.int("RISK_DASHBOARD_HISTORY_MINUTES", default=120)
+
+# --- Escrow relayer (escrow/) -------------------------------------------------------------------
+# RPC endpoints per chain, comma-separated, first = highest priority: CHAIN_RPC_URLS_<NAME> for a
+# chain registered as <name> (e.g. CHAIN_RPC_URLS_SEPOLIA, CHAIN_RPC_URLS_AMOY, CHAIN_RPC_URLS_LOCAL).
+CHAIN_RPC_URLS: dict[str, list[str]] = {
+    _key.removeprefix("CHAIN_RPC_URLS_").lower(): env.list(_key)
+    for _key in env.ENVIRON
+    if _key.startswith("CHAIN_RPC_URLS_")
+}
+RELAYER_RPC_TIMEOUT_SECONDS = env.float("RELAYER_RPC_TIMEOUT_SECONDS", default=10.0)
+RELAYER_RETRY_ROUNDS = env.int("RELAYER_RETRY_ROUNDS", default=3)
+RELAYER_BACKOFF_BASE_SECONDS = env.float("RELAYER_BACKOFF_BASE_SECONDS", default=0.5)
+RELAYER_BACKOFF_MAX_SECONDS = env.float("RELAYER_BACKOFF_MAX_SECONDS", default=10.0)
+RELAYER_BREAKER_FAILURES = env.int("RELAYER_BREAKER_FAILURES", default=3)
+RELAYER_BREAKER_COOLDOWN_SECONDS = env.float("RELAYER_BREAKER_COOLDOWN_SECONDS", default=30.0)
+RELAYER_HEAD_LAG_TOLERANCE_BLOCKS = env.int("RELAYER_HEAD_LAG_TOLERANCE_BLOCKS", default=5)
+RELAYER_INITIAL_BLOCK_RANGE = env.int("RELAYER_INITIAL_BLOCK_RANGE", default=100)
+RELAYER_MAX_BLOCK_RANGE = env.int("RELAYER_MAX_BLOCK_RANGE", default=2000)
+RELAYER_QUIET_LOGS_PER_RANGE = env.int("RELAYER_QUIET_LOGS_PER_RANGE", default=1000)
+RELAYER_MAX_ADDRESSES_PER_CALL = env.int("RELAYER_MAX_ADDRESSES_PER_CALL", default=500)
+RELAYER_HEADER_BATCH = env.int("RELAYER_HEADER_BATCH", default=100)
+RELAYER_REORG_HISTORY = env.int("RELAYER_REORG_HISTORY", default=256)
+RELAYER_TICK_TIME_BUDGET_SECONDS = env.float("RELAYER_TICK_TIME_BUDGET_SECONDS", default=25.0)
+# Beat fans out one relay task per enabled chain whose own poll interval (Chain.poll_interval_seconds,
+# default 30 s) has elapsed; this is how often it looks.
+RELAYER_BEAT_SECONDS = env.float("RELAYER_BEAT_SECONDS", default=5.0)
+# deploy_local_chain / make run: anvil on this port, chain registered as "local".
+LOCAL_CHAIN_PORT = env.int("LOCAL_CHAIN_PORT", default=8545)
+CELERY_BEAT_SCHEDULE["escrow-relay-chains"] = {
+    "task": "escrow.relay_due_chains",
+    "schedule": RELAYER_BEAT_SECONDS,
+    "options": {"expires": RELAYER_BEAT_SECONDS * 2},
+}

@@ -29,3 +29,7 @@ EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.s
 EMAIL_URL = env.email_url("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_URL)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="fusionprime@localhost")
+
+# Webhooks: secrets at rest need a real key, and subscribers are reached over HTTPS only.
+WEBHOOKS_SECRET_KEY = env("WEBHOOKS_SECRET_KEY")
+WEBHOOKS_REQUIRE_HTTPS = True
