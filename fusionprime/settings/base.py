@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from django.core.exceptions import ImproperlyConfigured
+
 from fusionprime.env import BASE_DIR, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -115,6 +117,9 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKey": []}],
 }
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48))
+if IDEMPOTENCY_KEY_TTL < timedelta(hours=24):
+    # Integrators retry for up to a day; a shorter window would turn retries into duplicates.
+    raise ImproperlyConfigured("IDEMPOTENCY_KEY_TTL_HOURS must be at least 24.")
 # A request that died without releasing its key is taken over after this long.
 IDEMPOTENCY_LOCK_TIMEOUT = timedelta(seconds=env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=60))
 

@@ -28,3 +28,22 @@ def test_keys_are_random():
         api_key_create(name="a", scopes=["settlements:read"]).raw_key
         != api_key_create(name="b", scopes=["settlements:read"]).raw_key
     )
+
+
+def test_expired_idempotency_records_are_purged_and_fresh_ones_kept(make_api_key):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fusionprime.api.models import IdempotencyRecord
+    from fusionprime.api.services import idempotency_records_purge
+
+    key = make_api_key().api_key
+    now = timezone.now()
+    for name, expires in (("old", now - timedelta(seconds=1)), ("fresh", now + timedelta(hours=47))):
+        IdempotencyRecord.objects.create(
+            api_key=key, key=name, request_hash="h", state="completed", locked_at=now, response_status=201,
+            expires_at=expires,
+        )
+    assert idempotency_records_purge(batch_size=1) == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
