@@ -8,7 +8,8 @@
 # -> forge test (profile `ci`, gas snapshot cheatcodes checked against snapshots/)
 # -> forge snapshot --check (.gas-snapshot) -> ABI drift check against escrow/abi/
 # -> deploy smoke test on a throw-away anvil (deploy script, deployments/31337.json, and the gas of a
-#    real createEscrow transaction). Set CONTRACTS_SKIP_ANVIL=1 to skip the last step.
+#    real createEscrow transaction; then the local cross-chain path: Axelar doubles, sender and handler,
+#    an Approve + Release relayed end to end). Set CONTRACTS_SKIP_ANVIL=1 to skip the last step.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -102,6 +103,45 @@ if [[ "${CONTRACTS_SKIP_ANVIL:-0}" != "1" ]]; then
     [[ "$balance" == "1000000000000000000" ]] || { echo "escrow $predicted holds $balance" >&2; exit 1; }
     echo "anvil: createEscrow (ETH, 3 approvers) used $gas_used gas; escrow $predicted holds 1 ether"
     if (( gas_used > 200000 )); then echo "over the 200,000 gas budget" >&2; exit 1; fi
+
+    # Cross-chain instructions, local path: Axelar doubles + sender + handler on the same anvil. The
+    # treasury (account 0) sends Approve and Release for an escrow whose only approver is the handler;
+    # each message is relayed as Axelar would (approve at the gateway double, execute on the handler).
+    DEPLOYER_PRIVATE_KEY=$key DEPLOYMENTS_DIR=cache/ci-deployments \
+        "$forge" script script/DeployCrossChain.s.sol:DeployLocalCrossChain --rpc-url "$rpc" --broadcast --slow -q
+    record=cache/ci-deployments/31337-crosschain.json
+    field() { node -p "require('./$record').$1"; }
+    gateway="$(field axelarGateway)"; sender="$(field instructionSender)"; handler="$(field instructionHandler)"
+    source_chain="$(field sourceChain)"; dest_chain="$(field destinationChain)"
+    now="$("$cast" block latest --field timestamp --rpc-url "$rpc")"
+    xparams="(0x70997970C51812dc3A010C7d01b50e0d17dc79C8,0x0000000000000000000000000000000000000000,0x0000000000000000000000000000000000000000,0x$(printf 'crosschain-smoke' | sha256sum | cut -c1-64),$now,$((now + 86400)),1,[$handler])"
+    xescrow="$("$cast" call --rpc-url "$rpc" "$factory" \
+        'predictAddress(address,(address,address,address,bytes32,uint40,uint40,uint8,address[]))(address)' \
+        0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 "$xparams")"
+    "$cast" send --rpc-url "$rpc" --private-key "$key" --value 1ether -q "$factory" \
+        'createEscrow((address,address,address,bytes32,uint40,uint40,uint8,address[]),uint256)' \
+        "$xparams" 1000000000000000000
+    for kind in 1 7; do   # EscrowInstruction.Kind: 1 = Approve, 7 = Release
+        "$cast" send --rpc-url "$rpc" --private-key "$key" --value 0.001ether -q "$sender" \
+            'send(string,address,address,uint8)' "$dest_chain" "$handler" "$xescrow" "$kind"
+    done
+    calls="$("$cast" call --rpc-url "$rpc" "$gateway" 'callCount()(uint256)')"
+    [[ "$calls" == "2" ]] || { echo "gateway double recorded $calls calls, expected 2" >&2; exit 1; }
+    for index in 0 1; do
+        payload="$("$cast" call --rpc-url "$rpc" "$gateway" 'outgoingCall(uint256)((address,string,string,bytes))' "$index" \
+            | sed -n 's/.*, \(0x[0-9a-f]*\))$/\1/p')"
+        command_id="$("$cast" keccak "ci-smoke-command-$index")"
+        "$cast" send --rpc-url "$rpc" --private-key "$key" -q "$gateway" \
+            'approveContractCall(bytes32,string,string,address,bytes32)' \
+            "$command_id" "$source_chain" "$sender" "$handler" "$("$cast" keccak "$payload")"
+        "$cast" send --rpc-url "$rpc" --private-key "$key" -q "$handler" \
+            'execute(bytes32,string,string,bytes)' "$command_id" "$source_chain" "$sender" "$payload"
+    done
+    status="$("$cast" call --rpc-url "$rpc" "$xescrow" 'status()(uint8)')"
+    balance="$("$cast" balance --rpc-url "$rpc" "$xescrow")"
+    [[ "$status" == "2" && "$balance" == "0" ]] || {
+        echo "cross-chain smoke: escrow $xescrow status $status balance $balance (expected Released, 0)" >&2; exit 1; }
+    echo "anvil: cross-chain Approve + Release relayed through the Axelar doubles; escrow $xescrow released"
 fi
 
 printf '\ncontracts: all checks passed in %ss\n' "$((SECONDS - started))"

@@ -5,7 +5,8 @@
 #   bash contracts/export-abi.sh --no-build DIR   # reuse out/ (ci.sh), write DIR/*.json
 #
 # Files: Escrow.json, EscrowFactory.json, ERC20.json (OpenZeppelin IERC20Metadata: the ERC-20
-# functions and events plus name/symbol/decimals). Each holds only the `abi` array, pretty-printed
+# functions and events plus name/symbol/decimals), EscrowInstructionSender.json and
+# EscrowInstructionHandler.json (cross-chain instructions over Axelar GMP). Each holds only the `abi` array, pretty-printed
 # with two spaces and a final newline, so diffs stay readable and the output is byte-stable.
 set -euo pipefail
 
@@ -35,6 +36,8 @@ const artifacts = {
   'Escrow.json': 'out/Escrow.sol/Escrow.json',
   'EscrowFactory.json': 'out/EscrowFactory.sol/EscrowFactory.json',
   'ERC20.json': 'out/IERC20Metadata.sol/IERC20Metadata.json',
+  'EscrowInstructionSender.json': 'out/EscrowInstructionSender.sol/EscrowInstructionSender.json',
+  'EscrowInstructionHandler.json': 'out/EscrowInstructionHandler.sol/EscrowInstructionHandler.json',
 };
 for (const [name, artifact] of Object.entries(artifacts)) {
   const { abi } = JSON.parse(fs.readFileSync(artifact, 'utf8'));
