@@ -1,0 +1,223 @@
+"""Chains, their RPC providers, escrows, decoded chain events, checkpoints and treasury flags.
+
+Addresses and hashes are stored as lower-case 0x-prefixed hex; on-chain integers that can exceed
+64 bits (uint256 amounts) as integral Decimals, never floats.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+NATIVE_TOKEN = "0x0000000000000000000000000000000000000000"
+
+
+class Chain(models.Model):
+    name = models.SlugField(
+        max_length=32, unique=True, help_text="Used by `relay --chain NAME` and CHAIN_RPC_URLS_<NAME>."
+    )
+    chain_id = models.PositiveBigIntegerField(unique=True)
+    confirmation_depth = models.PositiveIntegerField(
+        default=12, help_text="Blocks below the head before a block is processed."
+    )
+    poll_interval_seconds = models.PositiveIntegerField(default=30)
+    factory_address = models.CharField(max_length=42)
+    start_block = models.PositiveBigIntegerField(default=0, help_text="The factory's deployment block.")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(factory_address__regex=r"^0x[0-9a-f]{40}$"), name="chain_factory_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.chain_id})"
+
+
+class RpcProvider(models.Model):
+    """One JSON-RPC endpoint of a chain; its health is written by the relayer after each tick."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="providers")
+    name = models.CharField(max_length=64)
+    url = models.CharField(max_length=500, help_text="http(s):// JSON-RPC endpoint.")
+    priority = models.PositiveSmallIntegerField(default=0, help_text="Lower is tried first.")
+    enabled = models.BooleanField(default=True)
+    from_settings = models.BooleanField(default=False, help_text="Managed by CHAIN_RPC_URLS_<NAME>.")
+    last_head = models.PositiveBigIntegerField(null=True, blank=True)
+    last_head_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    circuit_open_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["chain", "priority", "id"]
+        constraints = [models.UniqueConstraint(fields=["chain", "name"], name="rpc_provider_chain_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.chain.name}/{self.name}"
+
+
+class ChainToken(models.Model):
+    """The per-chain token registry: which on-chain token (or native coin) is which asset."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="tokens")
+    token_address = models.CharField(max_length=42, help_text=f"{NATIVE_TOKEN} for the native coin.")
+    asset = models.ForeignKey("settlements.Asset", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["chain", "asset"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "token_address"], name="chain_token_unique"),
+            models.CheckConstraint(condition=Q(token_address__regex=r"^0x[0-9a-f]{40}$"), name="chain_token_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain.name}:{self.token_address} → {self.asset_id}"
+
+
+class EscrowState(models.TextChoices):
+    FUNDED = "funded"
+    RELEASED = "released"
+    REFUNDED = "refunded"
+    # Its creation was removed by a reorg and has not reappeared on the canonical chain.
+    ORPHANED = "orphaned"
+
+
+TERMINAL_ESCROW_STATES = frozenset({EscrowState.RELEASED, EscrowState.REFUNDED})
+
+
+class Escrow(models.Model):
+    """Projection of one escrow contract, rebuilt from its (non-removed) chain events."""
+
+    id = models.CharField(primary_key=True, max_length=40, editable=False)
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="escrows")
+    address = models.CharField(max_length=42)
+    settlement_ref = models.CharField(max_length=66)
+    settlement = models.ForeignKey(
+        "settlements.Settlement", on_delete=models.PROTECT, null=True, blank=True, related_name="escrows"
+    )
+    payer = models.CharField(max_length=42)
+    payee = models.CharField(max_length=42)
+    token_address = models.CharField(max_length=42)
+    asset = models.ForeignKey("settlements.Asset", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    amount_base_units = models.DecimalField(max_digits=78, decimal_places=0)
+    arbiter = models.CharField(max_length=42)
+    threshold = models.PositiveSmallIntegerField()
+    approvers = models.JSONField(default=list)
+    release_time = models.DateTimeField()
+    deadline = models.DateTimeField()
+    approvals = models.PositiveSmallIntegerField(default=0)
+    emergency_approvals = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(max_length=16, choices=EscrowState.choices, default=EscrowState.FUNDED)
+    payment_pending = models.BooleanField(default=False)
+    last_seq = models.PositiveBigIntegerField(default=0, help_text="The escrow's own last event number seen.")
+    created_block = models.PositiveBigIntegerField()
+    created_tx = models.CharField(max_length=66)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_block", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "address"], name="escrow_chain_address_unique"),
+            models.CheckConstraint(condition=Q(state__in=EscrowState.values), name="escrow_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain.name}:{self.address}"
+
+    @property
+    def watched(self) -> bool:
+        """Whether the relayer still reads this escrow's logs (it can emit nothing once settled and paid)."""
+        return self.state == EscrowState.FUNDED or self.payment_pending
+
+
+class ChainEvent(models.Model):
+    """One decoded log. Never deleted: a reorg marks it removed (and records an event saying so)."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="events")
+    block_number = models.PositiveBigIntegerField()
+    block_hash = models.CharField(max_length=66)
+    block_time = models.DateTimeField()
+    tx_hash = models.CharField(max_length=66)
+    log_index = models.PositiveIntegerField()
+    address = models.CharField(max_length=42, help_text="The contract that emitted the log.")
+    escrow = models.ForeignKey(Escrow, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    contract = models.CharField(max_length=64)
+    event_name = models.CharField(max_length=64)
+    args = models.JSONField(help_text="Decoded arguments; integers as strings.")
+    seq = models.PositiveBigIntegerField(null=True, blank=True, help_text="The escrow's own event number.")
+    removed = models.BooleanField(default=False)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    event_id = models.CharField(max_length=40, blank=True, help_text="The event-log row recording it.")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chain", "block_number", "log_index"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "block_hash", "log_index"], name="chain_event_unique_log"),
+        ]
+        indexes = [
+            models.Index(fields=["chain", "block_number"], name="chain_event_block_idx"),
+            models.Index(fields=["escrow", "block_number", "log_index"], name="chain_event_escrow_idx"),
+            models.Index(fields=["event_name"], name="chain_event_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_name} @{self.block_number}#{self.log_index}"
+
+
+class Checkpoint(models.Model):
+    """How far the relayer has processed a chain, and the block hashes it needs to detect reorgs."""
+
+    chain = models.OneToOneField(Chain, on_delete=models.CASCADE, primary_key=True, related_name="checkpoint")
+    block_number = models.BigIntegerField(help_text="Last processed block (start block - 1 before the first range).")
+    block_hash = models.CharField(max_length=66, blank=True)
+    block_time = models.DateTimeField(null=True, blank=True)
+    # [[number, hash], …] ascending: range ends and blocks with events, capped (RELAYER_REORG_HISTORY).
+    recent_blocks = models.JSONField(default=list)
+    head = models.PositiveBigIntegerField(null=True, blank=True, help_text="Best provider head at the last tick.")
+    head_time = models.DateTimeField(null=True, blank=True)
+    last_tick_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    reorgs = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.chain.name} @ {self.block_number}"
+
+
+class FlagKind(models.TextChoices):
+    UNKNOWN_SETTLEMENT_REF = "unknown_settlement_ref"
+    SETTLEMENT_MISMATCH = "settlement_mismatch"
+    UNKNOWN_TOKEN = "unknown_token"
+    UNEXPECTED_SETTLEMENT_STATUS = "unexpected_settlement_status"
+    SEQUENCE_GAP = "sequence_gap"
+    REORG_TERMINAL = "reorg_terminal"
+
+
+class TreasuryFlag(models.Model):
+    """Something on chain that the relayer refused to apply silently; treasury resolves it."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="flags")
+    kind = models.CharField(max_length=40, choices=FlagKind.choices)
+    escrow = models.ForeignKey(Escrow, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
+    chain_event = models.ForeignKey(ChainEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="flags")
+    settlement = models.ForeignKey(
+        "settlements.Settlement", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    detail = models.TextField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=128, blank=True)
+    resolution = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["resolved_at", "-created_at"], name="treasury_flag_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail[:60]}"

@@ -1,0 +1,106 @@
+"""Relayer backfill throughput (events/s, blocks/s) as a ratio to a bare loop of eth_getLogs plus
+decoding against the same anvil, in the same run.
+
+Real pieces: anvil (Foundry from contracts/node_modules, factory from contracts/out), a scratch
+PostgreSQL database, the relayer's full path (provider pool, verification, one transaction per range
+with chain events, projections, event-log rows and webhook hooks, checkpoint).
+"""
+
+import os
+import random
+import sys
+import time
+
+from tests.benchmarks.support import bench_env, fresh_database, report
+
+ESCROWS = int(os.environ.get("BENCH_RELAYER_ESCROWS", "800"))
+PER_WAVE = int(os.environ.get("BENCH_RELAYER_PER_WAVE", "50"))
+EMPTY_BLOCKS = int(os.environ.get("BENCH_RELAYER_EMPTY_BLOCKS", "40"))
+RANGE = int(os.environ.get("BENCH_RELAYER_RANGE", "2000"))
+
+
+def _bare_loop(driver, addresses: list[str], start: int, end: int) -> tuple[int, float]:
+    from escrow.relayer.decoding import decode_log
+
+    began = time.perf_counter()
+    events = 0
+    for lo in range(start, end + 1, RANGE):
+        hi = min(end, lo + RANGE - 1)
+        for i in range(0, len(addresses), 500):
+            for log in driver.get_logs(addresses[i : i + 500], lo, hi):
+                if decode_log(log) is not None:
+                    events += 1
+    return events, time.perf_counter() - began
+
+
+def run() -> dict:
+    url = fresh_database("relayer")
+    os.environ.update(bench_env(url, RELAYER_MAX_BLOCK_RANGE=str(RANGE), RELAYER_INITIAL_BLOCK_RANGE=str(RANGE)))
+    import django
+
+    django.setup()
+    from escrow.localchain import Anvil, ChainDriver, escrow_wave
+    from escrow.relayer.runner import Relayer
+    from escrow.services import chain_register
+
+    node = Anvil().start()
+    try:
+        driver = ChainDriver(node.url)
+        factory, start = driver.deploy_factory()
+        rng = random.Random(1)
+        addresses: list[str] = []
+        began = time.perf_counter()
+        while len(addresses) < ESCROWS:
+            addresses += escrow_wave(driver, count=min(PER_WAVE, ESCROWS - len(addresses)), rng=rng)
+            driver.mine(EMPTY_BLOCKS)
+        setup_s = time.perf_counter() - began
+        end = driver.block_number()
+        chain = chain_register(
+            name="bench",
+            chain_id=31337,
+            factory_address=factory,
+            start_block=start,
+            confirmation_depth=0,
+            rpc_urls=[node.url],
+            tokens={"native": "ETH"},
+        )
+        blocks = end - start + 1
+
+        bare_events, bare_s = _bare_loop(driver, [factory, *addresses], start, end)
+        began = time.perf_counter()
+        result = Relayer(chain).tick(from_block=start, to_block=end, time_budget=float("inf"))
+        relayer_s = time.perf_counter() - began
+        if result.status != "ok" or result.events != bare_events:
+            raise SystemExit(
+                f"relayer recorded {result.events} of {bare_events} events: {result.status} {result.error}"
+            )
+        bare_eps, relayer_eps = bare_events / bare_s, result.events / relayer_s
+        return report(
+            "bench_relayer",
+            {
+                "escrows": len(addresses),
+                "events": bare_events,
+                "blocks": blocks,
+                "chain_setup_s": round(setup_s, 1),
+                "bare_loop": {
+                    "seconds": round(bare_s, 3),
+                    "events_per_s": round(bare_eps),
+                    "blocks_per_s": round(blocks / bare_s),
+                },
+                "relayer_backfill": {
+                    "seconds": round(relayer_s, 3),
+                    "events_per_s": round(relayer_eps),
+                    "blocks_per_s": round(blocks / relayer_s),
+                    "ranges": result.ranges,
+                },
+                "ratio": round(relayer_eps / bare_eps, 3),
+                "target_ratio": 0.5,
+            },
+        )
+    finally:
+        node.stop()
+
+
+if __name__ == "__main__":
+    out = run()
+    sys.exit(0)
