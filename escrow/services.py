@@ -5,25 +5,32 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from escrow.models import (
+    HANDLER_CONTRACT,
     NATIVE_TOKEN,
     Chain,
     ChainEvent,
     ChainToken,
     Checkpoint,
+    ContractKind,
+    CrossChainInstruction,
     Escrow,
     EscrowState,
     FlagKind,
+    InstructionStatus,
+    RejectReason,
     RpcProvider,
     TreasuryFlag,
+    WatchedContract,
 )
 from escrow.refs import settlement_id_from_ref
-from escrow.relayer.decoding import DecodedLog
+from escrow.relayer.decoding import DecodedLog, decode_revert
 from fusionprime.errors import Conflict, NotFound, ValidationError
-from fusionprime.events.services import event_record
+from fusionprime.events.services import EventDraft, events_record
 from fusionprime.ids import new_id
 from fusionprime.money import format_amount, from_base_units
 from settlements import services as settlement_services
@@ -128,6 +135,65 @@ def chain_sync_providers_from_settings(*, chain: Chain) -> None:
             )
             keep.append(row.pk)
         RpcProvider.objects.filter(chain=chain, from_settings=True).exclude(pk__in=keep).update(enabled=False)
+
+
+def watched_contract_register(
+    *, chain: Chain, address: str, kind: str, label: str = "", enabled: bool = True, from_settings: bool = False
+) -> WatchedContract:
+    """Adds (or updates) a contract whose logs the relayer records besides the factory and escrows.
+
+    Its logs from before the chain's checkpoint are not read retroactively: backfill from its deployment block.
+    """
+    if kind not in ContractKind.values:
+        raise ValidationError(
+            f"'{kind}' is not a watched contract kind ({', '.join(ContractKind.values)}).",
+            param="kind",
+            code="invalid_contract_kind",
+        )
+    address = _hex(address)
+    if address == chain.factory_address:
+        raise ValidationError("The factory is always watched.", param="address", code="factory_address")
+    with transaction.atomic():
+        row, _ = WatchedContract.objects.update_or_create(
+            chain=chain,
+            address=address,
+            defaults={"kind": kind, "label": label[:64], "enabled": enabled, "from_settings": from_settings},
+        )
+    logger.info("escrow.watched_contract_registered", extra={"chain": chain.name, "address": address, "kind": kind})
+    return row
+
+
+def _parse_watched(name: str, entries: list[str]) -> list[tuple[str, str]]:
+    parsed = []
+    for entry in entries:
+        kind, _, address = entry.strip().partition(":")
+        if kind not in ContractKind.values or not address:
+            raise ImproperlyConfigured(
+                f"CHAIN_WATCHED_CONTRACTS_{name.upper()}: '{entry}' is not <kind>:<address> with kind one of "
+                f"{', '.join(ContractKind.values)}."
+            )
+        parsed.append((kind, address))
+    return parsed
+
+
+def chain_sync_watched_contracts_from_settings(*, chain: Chain) -> None:
+    """CHAIN_WATCHED_CONTRACTS_<NAME> (comma-separated `kind:address`) manages `from_settings` rows."""
+    key = chain.name.lower().replace("-", "_")
+    entries = settings.CHAIN_WATCHED_CONTRACTS.get(key)
+    if entries is None:
+        return
+    wanted = _parse_watched(key, entries)
+    with transaction.atomic():
+        keep = []
+        for kind, address in wanted:
+            try:
+                row = watched_contract_register(
+                    chain=chain, address=address, kind=kind, label="from settings", from_settings=True
+                )
+            except ValidationError as exc:
+                raise ImproperlyConfigured(f"CHAIN_WATCHED_CONTRACTS_{key.upper()}: {exc.detail}") from exc
+            keep.append(row.pk)
+        WatchedContract.objects.filter(chain=chain, from_settings=True).exclude(pk__in=keep).update(enabled=False)
 
 
 def providers_save_health(*, endpoints, now: datetime | None = None) -> None:
@@ -320,9 +386,9 @@ def _aggregate(chain: Chain, ev: ChainEvent) -> tuple[str, str]:
     return "contract", f"{chain.chain_id}:{ev.address}"
 
 
-def _record(chain: Chain, ev: ChainEvent, type_: str, data: dict, *, first: bool = False):
+def _draft(chain: Chain, ev: ChainEvent, type_: str, data: dict, *, first: bool = False) -> EventDraft:
     aggregate_type, aggregate_id = _aggregate(chain, ev)
-    return event_record(
+    return EventDraft(
         first=first,
         aggregate_type=aggregate_type,
         aggregate_id=aggregate_id,
@@ -572,13 +638,17 @@ def range_apply(
                 for e in ChainEvent.objects.filter(chain=chain, block_hash__in=[e.block_hash for e in restored])
             }
             fresh = [(log, by_key.get((ev.block_hash, ev.log_index), ev)) for log, ev in fresh]
+        drafts: list[EventDraft] = []
         for log, ev in fresh:
             # The escrow row was created in this transaction: its first event needs no sequence look-up.
             first = ev.escrow_id in writer.created and log.spec.name == "EscrowCreated"
             writer.created.discard(ev.escrow_id)
-            ev.event_id = _record(chain, ev, f"escrow.{log.spec.snake_name}", _event_payload(chain, ev), first=first).id
+            draft = _draft(chain, ev, f"escrow.{log.spec.snake_name}", _event_payload(chain, ev), first=first)
+            ev.event_id = draft.id
+            drafts.append(draft)
             writer.handle(log, ev, replaying=not advance)
             outcome.recorded += 1
+        events_record(drafts)  # one batch: the range's events are the bulk of its writes
         _fail_point("after_event_log")
         ChainEvent.objects.bulk_create([ev for _, ev in fresh if ev.pk is None])
         if restored:
@@ -652,18 +722,14 @@ def reorg_apply(*, chain: Chain, ancestor: int, ancestor_hash: str, canonical: d
             ev.removed_at = now
             ev.save(update_fields=["removed", "removed_at"])
             outcome.removed += 1
-            _record(
-                chain,
-                ev,
-                "escrow.event_removed",
-                {
-                    **_event_payload(chain, ev),
-                    "removed_event_id": ev.event_id,
-                    "reason": "reorg",
-                    "common_ancestor": ancestor,
-                    "canonical_block_hash": canonical.get(ev.block_number),
-                },
-            )
+            removal = {
+                **_event_payload(chain, ev),
+                "removed_event_id": ev.event_id,
+                "reason": "reorg",
+                "common_ancestor": ancestor,
+                "canonical_block_hash": canonical.get(ev.block_number),
+            }
+            events_record([_draft(chain, ev, "escrow.event_removed", removal)])
             escrow = ev.escrow
             if escrow is None:
                 continue

@@ -385,32 +385,37 @@ def counterparty_matches(counterparty: str, data) -> bool:
     return False
 
 
-def deliveries_create_for_event(*, event: Event) -> list[WebhookDelivery]:
-    """EVENT_RECORD_HOOKS hook: one delivery per matching endpoint, in the event's transaction."""
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.only("id", "event_types", "counterparty", "state")
-        if event_type_matches(e.event_types, event.type) and counterparty_matches(e.counterparty, event.data)
-    ]
+def deliveries_create_for_events(*, events: list[Event]) -> list[WebhookDelivery]:
+    """EVENT_RECORD_HOOKS hook: one delivery per matching endpoint and event, in the events' transaction."""
+    endpoints = list(WebhookEndpoint.objects.only("id", "event_types", "counterparty", "state"))
     if not endpoints:
         return []
-    body = event.to_bytes()
     now = timezone.now()
-    deliveries = [
-        WebhookDelivery(
-            id=new_id("whd"),
-            endpoint_id=endpoint.id,
-            event_id=event.id,
-            event_type=event.type,
-            aggregate_type=event.aggregate_type,
-            aggregate_id=event.aggregate_id,
-            sequence=event.sequence,
-            body=body,
-            status=DeliveryStatus.PENDING if endpoint.state == EndpointState.ACTIVE else DeliveryStatus.HELD,
-            next_attempt_at=now,
-        )
-        for endpoint in endpoints
-    ]
+    deliveries = []
+    for event in events:
+        matching = [
+            e
+            for e in endpoints
+            if event_type_matches(e.event_types, event.type) and counterparty_matches(e.counterparty, event.data)
+        ]
+        if not matching:
+            continue
+        body = event.to_bytes()
+        deliveries += [
+            WebhookDelivery(
+                id=new_id("whd"),
+                endpoint_id=endpoint.id,
+                event_id=event.id,
+                event_type=event.type,
+                aggregate_type=event.aggregate_type,
+                aggregate_id=event.aggregate_id,
+                sequence=event.sequence,
+                body=body,
+                status=DeliveryStatus.PENDING if endpoint.state == EndpointState.ACTIVE else DeliveryStatus.HELD,
+                next_attempt_at=now,
+            )
+            for endpoint in matching
+        ]
     WebhookDelivery.objects.bulk_create(deliveries)
     if any(d.status == DeliveryStatus.PENDING for d in deliveries):
         _kick_after_commit()

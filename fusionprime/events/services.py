@@ -3,7 +3,7 @@
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -24,49 +24,73 @@ def _record_hooks():
     return [import_string(path) for path in settings.EVENT_RECORD_HOOKS]
 
 
-def event_record(
-    *,
-    aggregate_type: str,
-    aggregate_id: str,
-    type: str,
-    data: dict,
-    actor: str,
-    topic: str | None = None,
-    source: str | None = None,
-    occurred_at: datetime | None = None,
-    first: bool = False,
-) -> Event:
-    """Appends the next event of an aggregate. The caller holds the aggregate's row lock.
+@dataclass
+class EventDraft:
+    """An event about to be appended; its id is fixed up front so callers can reference it."""
 
-    The lock is what keeps `sequence` gap-free under concurrent transitions; the unique constraint
-    on (aggregate, sequence) is the backstop if a caller forgets it. `first=True` says the
-    aggregate was created in this transaction, which saves looking up its last sequence.
+    aggregate_type: str
+    aggregate_id: str
+    type: str
+    data: dict
+    actor: str
+    topic: str | None = None
+    source: str | None = None
+    occurred_at: datetime | None = None
+    # The aggregate was created in this transaction: no need to look up its last sequence.
+    first: bool = False
+    id: str = field(default_factory=lambda: new_id("evt"))
+
+
+def events_record(drafts: list[EventDraft]) -> list[Event]:
+    """Appends events in order, in the caller's transaction, which holds the aggregates' row locks.
+
+    The locks keep each aggregate's `sequence` gap-free under concurrent writers; the unique
+    constraint on (aggregate, sequence) is the backstop if a caller forgets them. One query finds
+    the last sequences, one INSERT writes the batch, and each hook sees the batch once.
     """
     if not connection.in_atomic_block:
-        raise RuntimeError("event_record must run inside the transaction that makes the change")
-    last = (
-        0
-        if first
-        else Event.objects.filter(aggregate_type=aggregate_type, aggregate_id=aggregate_id).aggregate(
-            last=Max("sequence")
-        )["last"]
-    )
-    event = Event.objects.create(
-        id=new_id("evt"),
-        type=type,
-        source=source or f"/fusionprime/{aggregate_type}s",
-        aggregate_type=aggregate_type,
-        aggregate_id=aggregate_id,
-        sequence=(last or 0) + 1,
-        occurred_at=occurred_at or timezone.now(),
-        data=data,
-        actor=actor,
-        topic=topic or settings.PUBSUB_TOPIC_SETTLEMENT_EVENTS,
-    )
+        raise RuntimeError("events must be recorded inside the transaction that makes the change")
+    if not drafts:
+        return []
+    lookup = {(d.aggregate_type, d.aggregate_id) for d in drafts if not d.first}
+    last: dict[tuple[str, str], int] = {}
+    if lookup:
+        rows = (
+            Event.objects.filter(aggregate_id__in={aggregate_id for _, aggregate_id in lookup})
+            .values_list("aggregate_type", "aggregate_id")
+            .annotate(last=Max("sequence"))
+        )
+        last = {(t, a): n for t, a, n in rows if (t, a) in lookup}
+    now = timezone.now()
+    default_topic = settings.PUBSUB_TOPIC_SETTLEMENT_EVENTS
+    events = []
+    for draft in drafts:
+        key = (draft.aggregate_type, draft.aggregate_id)
+        last[key] = last.get(key, 0) + 1
+        events.append(
+            Event(
+                id=draft.id,
+                type=draft.type,
+                source=draft.source or f"/fusionprime/{draft.aggregate_type}s",
+                aggregate_type=draft.aggregate_type,
+                aggregate_id=draft.aggregate_id,
+                sequence=last[key],
+                occurred_at=draft.occurred_at or now,
+                data=draft.data,
+                actor=draft.actor,
+                topic=draft.topic or default_topic,
+            )
+        )
+    Event.objects.bulk_create(events)
     for hook in _record_hooks():
-        hook(event=event)
+        hook(events=events)
     _kick_publisher_after_commit()
-    return event
+    return events
+
+
+def event_record(**kwargs) -> Event:
+    """Appends one event; see `events_record`."""
+    return events_record([EventDraft(**kwargs)])[0]
 
 
 def _kick_publisher():

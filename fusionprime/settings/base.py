@@ -138,7 +138,7 @@ EVENT_PUBLISH_BACKOFF_BASE_SECONDS = env.int("EVENT_PUBLISH_BACKOFF_BASE_SECONDS
 EVENT_PUBLISH_BACKOFF_MAX_SECONDS = env.int("EVENT_PUBLISH_BACKOFF_MAX_SECONDS", default=300)
 # After this many failures an event is shown as stuck in admin (it is still retried).
 EVENT_PUBLISH_STUCK_AFTER = env.int("EVENT_PUBLISH_STUCK_AFTER", default=5)
-# Called inside the transaction that records an event (e.g. to create webhook deliveries).
+# Called as hook(events=[...]) inside the transaction that records events (e.g. webhook deliveries).
 EVENT_RECORD_HOOKS: list[str] = []
 EVENT_SCHEMA_BASE_URL = "https://schemas.fusionprime.dev"
 
@@ -249,7 +249,7 @@ WEBHOOKS_NOTIFY_FAILING_AFTER = env.int("WEBHOOKS_NOTIFY_FAILING_AFTER", default
 WEBHOOKS_OPS_EMAILS = env.list("WEBHOOKS_OPS_EMAILS", default=[])
 WEBHOOKS_PAYLOAD_RETENTION = timedelta(days=env.int("WEBHOOKS_PAYLOAD_RETENTION_DAYS", default=30))
 WEBHOOKS_PURGE_BATCH_SIZE = env.int("WEBHOOKS_PURGE_BATCH_SIZE", default=1000)
-EVENT_RECORD_HOOKS.append("webhooks.services.deliveries_create_for_event")
+EVENT_RECORD_HOOKS.append("webhooks.services.deliveries_create_for_events")
 CELERY_BEAT_SCHEDULE.update(
     {
         "webhooks-deliver-sweep": {
