@@ -290,6 +290,13 @@ CHAIN_RPC_URLS: dict[str, list[str]] = {
     for _key in env.ENVIRON
     if _key.startswith("CHAIN_RPC_URLS_")
 }
+# Extra contracts to watch per chain besides the factory and its escrows (cross-chain instruction
+# handler/sender, issue 8): CHAIN_WATCHED_CONTRACTS_<NAME>="instruction_handler:0x…,instruction_sender:0x…".
+CHAIN_WATCHED_CONTRACTS: dict[str, list[str]] = {
+    _key.removeprefix("CHAIN_WATCHED_CONTRACTS_").lower(): env.list(_key)
+    for _key in env.ENVIRON
+    if _key.startswith("CHAIN_WATCHED_CONTRACTS_")
+}
 RELAYER_RPC_TIMEOUT_SECONDS = env.float("RELAYER_RPC_TIMEOUT_SECONDS", default=10.0)
 RELAYER_RETRY_ROUNDS = env.int("RELAYER_RETRY_ROUNDS", default=3)
 RELAYER_BACKOFF_BASE_SECONDS = env.float("RELAYER_BACKOFF_BASE_SECONDS", default=0.5)
