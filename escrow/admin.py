@@ -1,13 +1,26 @@
+import re
 from urllib.parse import urlsplit
 
+from django import forms
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
 from escrow import services
-from escrow.models import Chain, ChainEvent, ChainToken, Checkpoint, Escrow, RpcProvider, TreasuryFlag
-from escrow.selectors import chain_status, escrow_timeline
+from escrow.models import (
+    Chain,
+    ChainEvent,
+    ChainToken,
+    Checkpoint,
+    CrossChainInstruction,
+    Escrow,
+    InstructionKind,
+    RpcProvider,
+    TreasuryFlag,
+    WatchedContract,
+)
+from escrow.selectors import chain_status, escrow_instructions, escrow_instructions_sent, escrow_timeline
 from fusionprime.errors import DomainError
 from fusionprime.money import format_amount, from_base_units
 
@@ -157,6 +170,7 @@ class EscrowAdmin(ReadOnlyAdmin):
         "created_block",
         "created_tx",
         "timeline",
+        "cross_chain_instructions",
     )
     fields = readonly_fields
 
@@ -178,6 +192,22 @@ class EscrowAdmin(ReadOnlyAdmin):
     def timeline(self, obj):
         return render_to_string("admin/escrow/timeline.html", {"events": escrow_timeline(escrow_id=obj.pk)})
 
+    @admin.display(description="cross-chain instructions")
+    def cross_chain_instructions(self, obj):
+        sent = list(escrow_instructions_sent(escrow=obj))
+        for ev in sent:
+            ev.kind_name = _kind_label(ev.args.get("kind"))
+        return render_to_string(
+            "admin/escrow/instructions.html", {"instructions": escrow_instructions(escrow=obj), "sent": sent}
+        )
+
+
+def _kind_label(value) -> str:
+    try:
+        return InstructionKind(int(value)).label
+    except (TypeError, ValueError):
+        return f"kind {value}"
+
 
 class BlockRangeFilter(admin.SimpleListFilter):
     """Block buckets for the list; exact ranges via ?block_number__gte=&block_number__lte= in the URL."""
@@ -198,7 +228,7 @@ class BlockRangeFilter(admin.SimpleListFilter):
 @admin.register(ChainEvent)
 class ChainEventAdmin(ReadOnlyAdmin):
     list_display = ("block_number", "log_index", "chain", "event_name", "escrow_link", "seq", "tx_hash", "removed")
-    list_filter = ("chain", "event_name", "removed", BlockRangeFilter)
+    list_filter = ("chain", "contract", "event_name", "removed", BlockRangeFilter)
     search_fields = ("=escrow__address", "=escrow__id", "=tx_hash", "=block_hash", "=address")
     list_select_related = ("chain", "escrow")
     ordering = ("-block_number", "-log_index")
@@ -277,3 +307,112 @@ class TreasuryFlagAdmin(admin.ModelAdmin):
                 self.message_user(request, f"flag {flag_id}: {exc.detail}", messages.ERROR)
         if done:
             self.message_user(request, f"Resolved {done} flag(s).", messages.SUCCESS)
+
+
+class WatchedContractForm(forms.ModelForm):
+    class Meta:
+        model = WatchedContract
+        fields = ("chain", "address", "kind", "label", "enabled")
+
+    def clean_address(self):
+        # Explorers show checksummed (mixed-case) addresses; rows are lower-case.
+        value = self.cleaned_data["address"].strip().lower()
+        if not re.fullmatch(r"0x[0-9a-f]{40}", value):
+            raise forms.ValidationError("Not a 0x-prefixed 20-byte address.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        chain = cleaned.get("chain")
+        if chain and cleaned.get("address") == chain.factory_address:
+            self.add_error("address", "The factory is always watched.")
+        return cleaned
+
+
+@admin.register(WatchedContract)
+class WatchedContractAdmin(admin.ModelAdmin):
+    """Cross-chain handler/sender contracts the relayer reads besides the factory and its escrows."""
+
+    form = WatchedContractForm
+    list_display = ("address", "chain", "kind", "label", "enabled", "from_settings", "created_at")
+    list_filter = ("chain", "kind", "enabled")
+    search_fields = ("=address", "label")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("chain", "address", "from_settings") if obj else ("from_settings",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # disable instead: its events stay on record
+
+    def save_model(self, request, obj, form, change):
+        saved = services.watched_contract_register(  # the form validated what the service checks
+            chain=obj.chain, address=obj.address, kind=obj.kind, label=obj.label, enabled=obj.enabled
+        )
+        obj.pk = saved.pk
+        self.message_user(
+            request,
+            "Logs from before the relayer's current block are not read retroactively: run "
+            "`manage.py backfill` from the contract's deployment block if it emitted any.",
+            messages.WARNING,
+        )
+
+
+@admin.register(CrossChainInstruction)
+class CrossChainInstructionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "block_number",
+        "chain",
+        "nonce",
+        "kind",
+        "status",
+        "short_reason",
+        "escrow_link",
+        "source_chain",
+        "source_address",
+        "tx_hash",
+    )
+    list_filter = ("chain", "status", "kind", "source_chain")
+    search_fields = (
+        "=escrow_address",
+        "=escrow__id",
+        "=tx_hash",
+        "=received_tx",
+        "=source_address",
+        "=handler_address",
+    )
+    list_select_related = ("chain", "escrow")
+    ordering = ("-block_number", "-id")
+    readonly_fields = (
+        "chain",
+        "handler_address",
+        "escrow_link",
+        "escrow_address",
+        "kind",
+        "nonce",
+        "source_chain",
+        "source_address",
+        "source_key",
+        "command_id",
+        "status",
+        "reason",
+        "expected_nonce",
+        "failures",
+        "received_block",
+        "received_tx",
+        "block_number",
+        "block_time",
+        "tx_hash",
+        "updated_at",
+    )
+    fields = readonly_fields
+
+    @admin.display(description="reason")
+    def short_reason(self, obj):
+        return obj.reason[:120] or "—"
+
+    @admin.display(description="escrow")
+    def escrow_link(self, obj):
+        if obj.escrow_id is None:
+            return obj.escrow_address
+        url = reverse("admin:escrow_escrow_change", args=[obj.escrow_id])
+        return format_html('<a href="{}">{}</a>', url, obj.escrow_address)

@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -374,3 +375,122 @@ def escrow_wave(
     finally:
         driver.set_automine(True)
     return addresses
+
+
+# ------------------------------------------------------------------ cross-chain instructions (Axelar GMP)
+
+CROSSCHAIN_SOURCE = "local-source"  # the names DeployLocalCrossChain uses
+CROSSCHAIN_DESTINATION = "local-escrow"
+PAYLOAD_TYPES = ["uint8", "uint64", "uint8", "address"]  # version, nonce, kind, escrow
+
+
+@dataclass(frozen=True)
+class CrossChain:
+    """Axelar gateway and gas-service doubles, the sender and the handler, all on one dev chain."""
+
+    gateway: str
+    gas_service: str
+    sender: str
+    handler: str
+    owner: str
+    block: int
+
+
+class CrossChainDriver:
+    """Sends instructions through the sender and delivers them to the handler, as Axelar would."""
+
+    def __init__(self, driver: ChainDriver):
+        self.driver = driver
+        self._commands = 0
+
+    def deploy(self, *, owner: str | None = None) -> CrossChain:
+        d = self.driver
+        owner = owner or d.accounts[0]
+        first = d.block_number() + 1
+        gateway = d.deploy(artifact("AxelarDoubles", "AxelarGatewayDouble")["bytecode"]["object"])  # operator: us
+        gas_service = d.deploy(artifact("AxelarDoubles", "AxelarGasServiceDouble")["bytecode"]["object"])
+        sender = d.deploy(
+            artifact("EscrowInstructionSender", "EscrowInstructionSender")["bytecode"]["object"],
+            args=abi_encode(["address", "address", "address"], [gateway, gas_service, owner]),
+        )
+        handler = d.deploy(
+            artifact("EscrowInstructionHandler", "EscrowInstructionHandler")["bytecode"]["object"],
+            args=abi_encode(["address", "address"], [gateway, owner]),
+        )
+        self.cc = CrossChain(gateway, gas_service, sender, handler, owner, first)
+        self.allow_source(CROSSCHAIN_SOURCE, sender, True)
+        return self.cc
+
+    def allow_source(self, source_chain: str, source_address: str, allowed: bool) -> None:
+        types, values = ["string", "address", "bool"], [source_chain, source_address, allowed]
+        tx = ChainDriver.call_tx(self.cc.handler, self.cc.owner, "setSource(string,address,bool)", types, values)
+        self.driver.receipt(self.driver.send(tx))
+
+    def source_key(self, source_chain: str = CROSSCHAIN_SOURCE, source_address: str | None = None) -> str:
+        data = selector("sourceKeyOf(string,address)") + abi_encode(
+            ["string", "address"], [source_chain, source_address or self.cc.sender]
+        )
+        return self.driver.rpc("eth_call", {"to": self.cc.handler, "data": "0x" + data.hex()}, "latest").lower()
+
+    def send(self, escrow: str, kind: int, *, gas_paid: int = 10**15) -> bytes:
+        """The treasury sends an instruction on the source side; returns the payload the gateway got."""
+        tx = ChainDriver.call_tx(
+            self.cc.sender,
+            self.cc.owner,
+            "send(string,address,address,uint8)",
+            ["string", "address", "address", "uint8"],
+            [CROSSCHAIN_DESTINATION, self.cc.handler, escrow, kind],
+            gas=2_000_000,
+        )
+        tx["value"] = hex(gas_paid)
+        self.driver.receipt(self.driver.send(tx))
+        out = self.driver.rpc(
+            "eth_call", {"to": self.cc.gateway, "data": "0x" + selector("lastCall()").hex()}, "latest"
+        )
+        ((_, _, _, payload),) = abi_decode(["(address,string,string,bytes)"], bytes.fromhex(out[2:]))
+        return payload
+
+    @staticmethod
+    def payload(*, nonce: int, kind: int, escrow: str, version: int = 1) -> bytes:
+        return abi_encode(PAYLOAD_TYPES, [version, nonce, kind, escrow])
+
+    def deliver(
+        self, payload: bytes, *, source_chain: str = CROSSCHAIN_SOURCE, source_address: str | None = None
+    ) -> str:
+        """Axelar's part: the gateway approves the call, then anyone executes it on the handler."""
+        source_address = source_address or self.cc.sender
+        self._commands += 1
+        command_id = keccak(text=f"{self.cc.handler}:{self._commands}:{payload.hex()}")
+        approve = ChainDriver.call_tx(
+            self.cc.gateway,
+            self.driver.accounts[0],
+            "approveContractCall(bytes32,string,string,address,bytes32)",
+            ["bytes32", "string", "string", "address", "bytes32"],
+            [command_id, source_chain, source_address, self.cc.handler, keccak(payload)],
+        )
+        self.driver.receipt(self.driver.send(approve))
+        execute = ChainDriver.call_tx(
+            self.cc.handler,
+            self.driver.accounts[0],
+            "execute(bytes32,string,string,bytes)",
+            ["bytes32", "string", "string", "bytes"],
+            [command_id, source_chain, source_address, payload],
+            gas=1_000_000,
+        )
+        tx = self.driver.send(execute)
+        self.driver.receipt(tx)
+        return tx
+
+    def retry(self, nonce: int, *, sender: str | None = None) -> str:
+        """Anyone may retry a failed (or now-in-turn deferred) message; reverts if it fails again."""
+        tx = ChainDriver.call_tx(
+            self.cc.handler,
+            sender or self.driver.accounts[0],
+            "retry(bytes32,uint64)",
+            ["bytes32", "uint64"],
+            [bytes.fromhex(self.source_key()[2:]), nonce],
+            gas=1_000_000,
+        )
+        tx_hash = self.driver.send(tx)
+        self.driver.receipt(tx_hash)
+        return tx_hash

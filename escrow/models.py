@@ -221,3 +221,118 @@ class TreasuryFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.detail[:60]}"
+
+
+# ------------------------------------------------------------------ cross-chain instructions (Axelar GMP)
+
+
+class ContractKind(models.TextChoices):
+    INSTRUCTION_HANDLER = "instruction_handler", "cross-chain instruction handler"
+    INSTRUCTION_SENDER = "instruction_sender", "cross-chain instruction sender"
+
+
+# The ABI file (escrow/abi/<name>.json) that decodes each kind's logs.
+CONTRACT_ABI = {
+    ContractKind.INSTRUCTION_HANDLER: "EscrowInstructionHandler",
+    ContractKind.INSTRUCTION_SENDER: "EscrowInstructionSender",
+}
+HANDLER_CONTRACT = CONTRACT_ABI[ContractKind.INSTRUCTION_HANDLER]
+
+
+class WatchedContract(models.Model):
+    """A contract besides the factory and its escrows whose logs the relayer records on this chain.
+
+    Added after the relayer passed its deployment block: run `manage.py backfill` from that block.
+    """
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="watched_contracts")
+    address = models.CharField(max_length=42)
+    kind = models.CharField(max_length=32, choices=ContractKind.choices)
+    label = models.CharField(max_length=64, blank=True)
+    enabled = models.BooleanField(default=True)
+    from_settings = models.BooleanField(default=False, help_text="Managed by CHAIN_WATCHED_CONTRACTS_<NAME>.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chain", "kind", "address"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "address"], name="watched_contract_chain_address_unique"),
+            models.CheckConstraint(condition=Q(address__regex=r"^0x[0-9a-f]{40}$"), name="watched_contract_hex"),
+            models.CheckConstraint(condition=Q(kind__in=ContractKind.values), name="watched_contract_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain.name}:{self.address} ({self.label or self.kind})"
+
+
+class InstructionKind(models.IntegerChoices):
+    """EscrowInstruction.Kind (contracts/README.md, "Message format"); 0 when a rejected payload had none."""
+
+    NONE = 0, "—"
+    APPROVE = 1, "Approve"
+    REVOKE_APPROVAL = 2, "RevokeApproval"
+    APPROVE_EMERGENCY_REFUND = 3, "ApproveEmergencyRefund"
+    REVOKE_EMERGENCY_REFUND_APPROVAL = 4, "RevokeEmergencyRefundApproval"
+    ARBITER_RELEASE = 5, "ArbiterRelease"
+    ARBITER_REFUND = 6, "ArbiterRefund"
+    RELEASE = 7, "Release"
+
+
+class RejectReason(models.IntegerChoices):
+    """EscrowInstruction.RejectReason."""
+
+    SOURCE_NOT_ALLOWED = 1, "SourceNotAllowed"
+    MALFORMED_PAYLOAD = 2, "MalformedPayload"
+    UNSUPPORTED_VERSION = 3, "UnsupportedVersion"
+    UNKNOWN_KIND = 4, "UnknownKind"
+    REPLAY = 5, "Replay"
+
+
+class InstructionStatus(models.TextChoices):
+    RECEIVED = "received"
+    DEFERRED = "deferred"
+    EXECUTED = "executed"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
+class CrossChainInstruction(models.Model):
+    """Projection of one message a watched handler received, rebuilt from its (non-removed) chain events.
+
+    An accepted or deferred message is keyed by (handler, source key, nonce): its later events (executed,
+    failed, executed on retry) update the same row. Each rejected delivery is a row of its own, keyed by
+    its log, since a rejection (e.g. a replay) must not overwrite the original message's outcome.
+    """
+
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="instructions")
+    handler_address = models.CharField(max_length=42)
+    key = models.CharField(max_length=160, help_text="<sourceKey>:<nonce>, or rejected:<block hash>:<log index>.")
+    escrow = models.ForeignKey(Escrow, on_delete=models.PROTECT, null=True, blank=True, related_name="instructions")
+    escrow_address = models.CharField(max_length=42)
+    source_key = models.CharField(max_length=66)
+    nonce = models.PositiveBigIntegerField()
+    kind = models.PositiveSmallIntegerField(choices=InstructionKind.choices)
+    source_chain = models.CharField(max_length=128, blank=True)
+    source_address = models.CharField(max_length=128, blank=True)
+    command_id = models.CharField(max_length=66, blank=True)
+    status = models.CharField(max_length=16, choices=InstructionStatus.choices)
+    reason = models.TextField(blank=True, help_text="Why it was rejected, or the escrow's revert of the last failure.")
+    expected_nonce = models.PositiveBigIntegerField(null=True, blank=True, help_text="While deferred.")
+    failures = models.PositiveIntegerField(default=0)
+    received_block = models.PositiveBigIntegerField(null=True, blank=True)
+    received_tx = models.CharField(max_length=66, blank=True)
+    block_number = models.PositiveBigIntegerField(help_text="Block of the event that set the status.")
+    block_time = models.DateTimeField()
+    tx_hash = models.CharField(max_length=66)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["chain", "block_number", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "handler_address", "key"], name="instruction_unique_key"),
+            models.CheckConstraint(condition=Q(status__in=InstructionStatus.values), name="instruction_status_valid"),
+        ]
+        indexes = [models.Index(fields=["escrow", "block_number"], name="instruction_escrow_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.nonce} → {self.escrow_address} ({self.status})"

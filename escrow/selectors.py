@@ -6,7 +6,16 @@ from datetime import datetime, timedelta
 import django_filters
 from django.db.models import Q, QuerySet
 
-from escrow.models import Chain, ChainEvent, Checkpoint
+from escrow.models import (
+    CONTRACT_ABI,
+    Chain,
+    ChainEvent,
+    Checkpoint,
+    ContractKind,
+    CrossChainInstruction,
+    Escrow,
+    WatchedContract,
+)
 
 
 def chains_due(*, now: datetime) -> list[Chain]:
@@ -42,6 +51,41 @@ def chain_status(*, chain: Chain) -> ChainStatus:
 
 def escrow_timeline(*, escrow_id: str) -> QuerySet[ChainEvent]:
     return ChainEvent.objects.filter(escrow_id=escrow_id).order_by("block_number", "log_index", "removed")
+
+
+def escrow_instructions(*, escrow: Escrow) -> QuerySet[CrossChainInstruction]:
+    """Cross-chain instructions a watched handler received for this escrow (by address too: a message
+    can name an escrow before its creation is seen)."""
+    return (
+        CrossChainInstruction.objects.filter(
+            Q(escrow=escrow) | Q(chain_id=escrow.chain_id, escrow_address=escrow.address)
+        )
+        .select_related("chain")
+        .order_by("received_block", "block_number", "id")
+    )
+
+
+def escrow_instructions_sent(*, escrow: Escrow) -> QuerySet[ChainEvent]:
+    """InstructionSent events (on any watched sender's chain) aimed at this escrow through a handler
+    watched on the escrow's own chain."""
+    handlers = list(
+        WatchedContract.objects.filter(chain_id=escrow.chain_id, kind=ContractKind.INSTRUCTION_HANDLER).values_list(
+            "address", flat=True
+        )
+    )
+    if not handlers:
+        return ChainEvent.objects.none()
+    return (
+        ChainEvent.objects.filter(
+            contract=CONTRACT_ABI[ContractKind.INSTRUCTION_SENDER],
+            event_name="InstructionSent",
+            removed=False,
+            args__escrow=escrow.address,
+            args__handler__in=handlers,
+        )
+        .select_related("chain")
+        .order_by("chain", "block_number", "log_index")
+    )
 
 
 class ChainEventFilter(django_filters.FilterSet):

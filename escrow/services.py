@@ -332,6 +332,72 @@ def _escrow_replay(escrow: Escrow) -> None:
         escrow_apply_event(escrow, event.event_name, event.args, block_number=event.block_number, tx_hash=event.tx_hash)
 
 
+# ------------------------------------------------------------------ cross-chain instructions
+
+MESSAGE_EVENTS = ("MessageReceived", "MessageDeferred", "InstructionExecuted", "InstructionFailed")
+
+
+def instruction_key(ev: ChainEvent) -> str | None:
+    """The CrossChainInstruction row a handler event belongs to; None when it is not about a message."""
+    if ev.contract != HANDLER_CONTRACT:
+        return None
+    if ev.event_name == "MessageRejected":
+        return f"rejected:{ev.block_hash}:{ev.log_index}"
+    if ev.event_name in MESSAGE_EVENTS:
+        return f"{ev.args['sourceKey']}:{ev.args['nonce']}"
+    return None
+
+
+def _instruction_rebuild(*, chain: Chain, handler: str, key: str) -> None:
+    """Rebuilds one instruction from its non-removed events (deleted when a reorg removed them all)."""
+    events = ChainEvent.objects.filter(chain=chain, address=handler, removed=False)
+    if key.startswith("rejected:"):
+        _, block_hash, log_index = key.split(":")
+        events = events.filter(block_hash=block_hash, log_index=int(log_index), event_name="MessageRejected")
+    else:
+        source_key, nonce = key.rsplit(":", 1)
+        events = events.filter(event_name__in=MESSAGE_EVENTS, args__sourceKey=source_key, args__nonce=nonce)
+    events = list(events.order_by("block_number", "log_index"))
+    if not events:
+        CrossChainInstruction.objects.filter(chain=chain, handler_address=handler, key=key).delete()
+        return
+    row: dict = {"reason": "", "expected_nonce": None, "failures": 0}
+    for ev in events:
+        args = ev.args
+        row.update(escrow_address=args["escrow"], source_key=args["sourceKey"], nonce=int(args["nonce"]))
+        row.update(kind=int(args["kind"]), block_number=ev.block_number, block_time=ev.block_time, tx_hash=ev.tx_hash)
+        if ev.event_name in ("MessageReceived", "MessageRejected"):
+            row.update(
+                source_chain=args["sourceChain"][:128],
+                source_address=args["sourceAddress"][:128],
+                command_id=args["commandId"],
+                received_block=ev.block_number,
+                received_tx=ev.tx_hash,
+            )
+        if ev.event_name == "MessageReceived":
+            row["status"] = InstructionStatus.RECEIVED
+        elif ev.event_name == "MessageRejected":
+            row["status"] = InstructionStatus.REJECTED
+            reason = int(args["reason"])
+            row["reason"] = RejectReason(reason).label if reason in RejectReason.values else f"reason {reason}"
+        elif ev.event_name == "MessageDeferred":
+            row.update(status=InstructionStatus.DEFERRED, expected_nonce=int(args["expectedNonce"]))
+        elif ev.event_name == "InstructionExecuted":
+            row.update(status=InstructionStatus.EXECUTED, reason="", expected_nonce=None)
+        else:  # InstructionFailed: stored by the handler, retryable
+            row.update(status=InstructionStatus.FAILED, reason=decode_revert(args["reason"]), expected_nonce=None)
+            row["failures"] += 1
+    # The escrow may be created after a failed instruction named it (its predicted address).
+    row["escrow"] = Escrow.objects.filter(chain=chain, address=row["escrow_address"]).first()
+    CrossChainInstruction.objects.update_or_create(chain=chain, handler_address=handler, key=key, defaults=row)
+
+
+def _instructions_rebuild(*, chain: Chain, events) -> None:
+    keys = {(ev.address, key) for ev in events if (key := instruction_key(ev))}
+    for handler, key in sorted(keys):
+        _instruction_rebuild(chain=chain, handler=handler, key=key)
+
+
 # ------------------------------------------------------------------ one range
 
 
@@ -654,6 +720,7 @@ def range_apply(
         if restored:
             ChainEvent.objects.bulk_update([ev for _, ev in fresh if ev.pk is not None], ["event_id"])
         writer.raise_flags()
+        _instructions_rebuild(chain=chain, events=[ev for _, ev in fresh])
         _fail_point("after_chain_events")
         if not advance or restored:
             for address in {ev.escrow.address for _, ev in fresh if ev.escrow}:
@@ -780,6 +847,7 @@ def reorg_apply(*, chain: Chain, ancestor: int, ancestor_hash: str, canonical: d
         for escrow in affected.values():
             _escrow_replay(escrow)
             escrow.save()
+        _instructions_rebuild(chain=chain, events=orphaned)
         checkpoint.block_number = ancestor
         checkpoint.block_hash = ancestor_hash
         checkpoint.recent_blocks = [[n, h] for n, h in checkpoint.recent_blocks if n <= ancestor]

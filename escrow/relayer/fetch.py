@@ -153,11 +153,15 @@ class RangeFetcher:
         if missing:
             headers.update(fetch_headers(self.pool, missing, batch_size=self.header_batch, min_head=min_head))
 
-    def fetch(self, *, start: int, end: int, watched: list[str]) -> FetchedRange:
+    def fetch(
+        self, *, start: int, end: int, watched: list[str], contracts: dict[str, str] | None = None
+    ) -> FetchedRange:
+        """`watched`: escrow addresses; `contracts`: other watched addresses → their ABI (contract name)."""
         headers: dict[int, Header] = {}
         used: set[str] = set()
-        known = {self.factory, *watched}
-        raw = self._get_logs([self.factory, *watched], start, end, headers, used)
+        contracts = {a.lower(): name for a, name in (contracts or {}).items()}
+        known = {self.factory, *watched, *contracts}
+        raw = self._get_logs(sorted(known), start, end, headers, used)
         created: dict[str, int] = {}
         for log in raw:
             topics = log["topics"]
@@ -172,7 +176,7 @@ class RangeFetcher:
         decoded = []
         seen = set()
         for log in raw:
-            item = decode_log(log)
+            item = decode_log(log, contract=contracts.get(log["address"].lower()))
             if item is None:
                 continue
             key = (item.block_hash, item.log_index)

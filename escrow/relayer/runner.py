@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from escrow import services
-from escrow.models import Chain, ChainEvent, Checkpoint, Escrow, EscrowState
+from escrow.models import CONTRACT_ABI, Chain, ChainEvent, Checkpoint, Escrow, EscrowState, WatchedContract
 from escrow.relayer.fetch import InconsistentRange, RangeFetcher, fetch_headers
 from escrow.relayer.providers import Endpoint, PoolConfig, ProviderPool, RangeTooLarge, RpcError
 
@@ -151,6 +151,15 @@ class Relayer:
             escrows = escrows.filter(state=EscrowState.FUNDED) | escrows.filter(payment_pending=True)
         return sorted(set(escrows.values_list("address", flat=True)))
 
+    def _contracts(self) -> dict[str, str]:
+        """Watched non-escrow contracts (cross-chain handler/sender) → the ABI that decodes their logs."""
+        return {
+            address: CONTRACT_ABI[kind]
+            for address, kind in WatchedContract.objects.filter(chain=self.chain, enabled=True).values_list(
+                "address", "kind"
+            )
+        }
+
     def _process(self, result: TickResult, start: int, end: int, *, advance: bool, deadline: float) -> int:
         """Processes [start, end] in adaptive ranges; returns the last block done."""
         done = start - 1
@@ -158,7 +167,9 @@ class Relayer:
         while done < end and time.monotonic() < deadline:
             upper = min(end, done + self.range_size)
             try:
-                fetched = self.fetcher.fetch(start=done + 1, end=upper, watched=self._watched(rescan=not advance))
+                fetched = self.fetcher.fetch(
+                    start=done + 1, end=upper, watched=self._watched(rescan=not advance), contracts=self._contracts()
+                )
             except RangeTooLarge as exc:
                 if self.range_size == 1:
                     raise
@@ -203,6 +214,7 @@ class Relayer:
             time_budget if time_budget is not None else settings.RELAYER_TICK_TIME_BUDGET_SECONDS
         )
         services.chain_sync_providers_from_settings(chain=self.chain)
+        services.chain_sync_watched_contracts_from_settings(chain=self.chain)
         Checkpoint.objects.get_or_create(chain=self.chain, defaults={"block_number": self.chain.start_block - 1})
         with chain_lock(self.chain) as acquired:
             if not acquired:

@@ -5,9 +5,18 @@ import subprocess
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from escrow.localchain import CONTRACTS_DIR, Anvil, ChainDriver, anvil_binary, artifact, foundry_binary
-from escrow.models import Chain
-from escrow.services import chain_register
+from escrow.localchain import (
+    CONTRACTS_DIR,
+    CROSSCHAIN_SOURCE,
+    Anvil,
+    ChainDriver,
+    CrossChainDriver,
+    anvil_binary,
+    artifact,
+    foundry_binary,
+)
+from escrow.models import Chain, ContractKind
+from escrow.services import chain_register, watched_contract_register
 
 
 class Command(BaseCommand):
@@ -24,6 +33,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--serve", action="store_true", help="Keep anvil running until interrupted.")
         parser.add_argument("--confirmations", type=int, default=2)
+        parser.add_argument(
+            "--crosschain",
+            action="store_true",
+            help="Also deploy the Axelar doubles, the instruction sender and handler, and watch both.",
+        )
 
     def _ensure_foundry(self) -> bool:
         if anvil_binary().exists():
@@ -34,7 +48,7 @@ class Command(BaseCommand):
         done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=CONTRACTS_DIR, check=False)  # noqa: S607
         return done.returncode == 0 and anvil_binary().exists()
 
-    def handle(self, *args, rpc_url, port, block_time, serve, confirmations, **options):
+    def handle(self, *args, rpc_url, port, block_time, serve, confirmations, crosschain, **options):
         node = None
         if rpc_url is None:
             if not self._ensure_foundry():
@@ -79,6 +93,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"local chain {chain.chain_id} at {rpc_url}: factory {factory} (block {block})")
             )
+            if crosschain:
+                self._deploy_crosschain(driver, chain)
             if serve and node is not None:
                 signal.sigwait([signal.SIGTERM, signal.SIGINT])
         finally:
@@ -86,3 +102,18 @@ class Command(BaseCommand):
                 node.stop()
             elif node is not None:
                 self.stdout.write(f"anvil keeps running (pid {node.proc.pid}); stop it with `kill {node.proc.pid}`.")
+
+    def _deploy_crosschain(self, driver: ChainDriver, chain) -> None:
+        watched = chain.watched_contracts.filter(kind=ContractKind.INSTRUCTION_HANDLER, enabled=True).first()
+        if watched and driver.rpc("eth_getCode", watched.address, "latest") not in ("0x", "0x0"):
+            self.stdout.write(f"cross-chain handler {watched.address} already deployed and watched")
+            return
+        cc = CrossChainDriver(driver).deploy()
+        watched_contract_register(chain=chain, address=cc.handler, kind=ContractKind.INSTRUCTION_HANDLER, label="local")
+        watched_contract_register(chain=chain, address=cc.sender, kind=ContractKind.INSTRUCTION_SENDER, label="local")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"cross-chain: gateway double {cc.gateway}, sender {cc.sender}, handler {cc.handler} "
+                f"(source '{CROSSCHAIN_SOURCE}' allowed); both watched"
+            )
+        )

@@ -62,3 +62,29 @@ def test_circuit_breaker_opens_after_repeated_failures_and_all_down_is_one_clear
     with pytest.raises(AllProvidersFailed):
         pool.refresh_heads()
     assert all(e.open_until > 0 for e in pool.endpoints)  # both breakers open after 2 failures
+
+
+def test_revert_data_is_shown_by_error_name_and_shared_events_by_the_emitting_contracts_abi():
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    from escrow.relayer.decoding import decode_revert
+
+    timelock = keccak(text="ReleaseTimelockActive(uint256)")[:4] + encode(["uint256"], [1767225600])
+    assert decode_revert("0x" + timelock.hex()) == "ReleaseTimelockActive(1767225600)"
+    assert decode_revert("0x08c379a0" + encode(["string"], ["nope"]).hex()) == "nope"
+    assert decode_revert("0x") == "reverted without a reason"
+    assert decode_revert("0xdeadbeef") == "0xdeadbeef"
+    owner = "0x" + "00" * 12 + "11" * 20
+    log = {
+        "topics": [topic_of("EscrowInstructionSender", "OwnershipTransferred"), "0x" + "00" * 32, owner],
+        "data": "0x",
+        "address": "0x" + "22" * 20,
+        "blockNumber": "0x1",
+        "blockHash": "0x" + "33" * 32,
+        "transactionHash": "0x" + "44" * 32,
+        "logIndex": "0x0",
+    }
+    assert decode_log(log, contract="EscrowInstructionSender").spec.contract == "EscrowInstructionSender"
+    assert decode_log(log, contract="EscrowInstructionHandler").spec.contract == "EscrowInstructionHandler"
+    assert decode_log(log, contract="Escrow").spec.contract == "EscrowInstructionHandler"  # not Escrow's: first file
