@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: venv run test test-python test-contracts test-deps bench migrate lint clean
+.PHONY: venv run test test-python test-contracts test-deps bench pipeline migrate lint clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,7 @@ run: venv migrate
 
 test-deps: venv
 	@bash .ci/test-deps.sh
+	@bash dataflow/bq_emulator_venv.sh
 
 test-contracts:
 	@if [ -f contracts/ci.sh ]; then bash contracts/ci.sh; fi
@@ -36,6 +37,11 @@ test-python: test-deps
 # Contracts first, so pytest's summary closes the output.
 test: test-deps test-contracts test-python
 
+# The risk pipeline on Beam's local runner against the Pub/Sub and BigQuery emulators (Ctrl-C stops).
+pipeline: venv
+	@bash dataflow/bq_emulator_venv.sh
+	bash dataflow/run_local.sh $(ARGS)
+
 bench: venv
 	$(BIN)/python -m tests.benchmarks
 
@@ -44,4 +50,4 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .coverage htmlcov
+	rm -rf $(VENV) .venv-bq .venv-checkov var .pytest_cache .coverage htmlcov

@@ -1,9 +1,13 @@
 """Settlement event envelopes as the event log publishes them, built by hand for pipeline tests."""
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
 from apache_beam.io.gcp.pubsub import PubsubMessage
+from ulid import ULID
+
+from fusionprime.ids import is_id
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 STATUS = {
@@ -14,6 +18,21 @@ STATUS = {
     "failed": "failed",
     "refunded": "refunded",
 }
+
+
+def _canonical(raw: str, prefix: str) -> str:
+    """A readable test name such as "evt_1" → a well-formed id, the same every time."""
+    if is_id(raw, prefix):
+        return raw
+    return f"{prefix}_{str(ULID.from_bytes(hashlib.sha256(raw.encode()).digest()[:16])).lower()}"
+
+
+def eid(name: str) -> str:
+    return _canonical(name, "evt")
+
+
+def sid(name: str) -> str:
+    return _canonical(name, "stl")
 
 
 def envelope(
@@ -28,6 +47,7 @@ def envelope(
     asset: str = "USD",
     sequence: int = 1,
 ) -> dict:
+    event_id, settlement_id = eid(event_id), sid(settlement_id)
     time = (T0 + timedelta(seconds=at)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return {
         "specversion": "1.0",

@@ -10,7 +10,7 @@ from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner
 from dataflow.risk_pipeline.main import RiskPipelineOptions, build
 from dataflow.risk_pipeline.transforms import WriteToBigQueryTable
 from tests.dataflow.conftest import bq_rows
-from tests.dataflow.events import envelope, message
+from tests.dataflow.events import eid, envelope, message, sid
 
 
 def options(emulator, dataset):
@@ -30,9 +30,9 @@ def options(emulator, dataset):
 
 def test_events_exposures_and_dead_letters_land_in_their_tables(bigquery_emulator, bq_dataset):
     created = envelope(
-        event_id="evt_1",
+        event_id=eid("evt_1"),
         action="created",
-        settlement_id="stl_1",
+        settlement_id=sid("stl_1"),
         at=5,
         payer="acme",
         payee="globex",
@@ -44,9 +44,9 @@ def test_events_exposures_and_dead_letters_land_in_their_tables(bigquery_emulato
         message(created),  # re-published: recorded twice as a delivery, counted once
         message(
             envelope(
-                event_id="evt_2",
+                event_id=eid("evt_2"),
                 action="funded",
-                settlement_id="stl_1",
+                settlement_id=sid("stl_1"),
                 at=9,
                 payer="acme",
                 payee="globex",
@@ -55,7 +55,7 @@ def test_events_exposures_and_dead_letters_land_in_their_tables(bigquery_emulato
                 sequence=2,
             )
         ),
-        message(b'{"specversion": "1.0", "id": "evt_bad"'),
+        message(b'{"specversion": "1.0", "id": eid("evt_bad")'),
     ]
     opts = options(bigquery_emulator, bq_dataset)
     with beam.Pipeline(runner=BundleBasedDirectRunner(), options=opts) as p:
@@ -69,9 +69,9 @@ def test_events_exposures_and_dead_letters_land_in_their_tables(bigquery_emulato
         "ORDER BY event_id",
     )
     assert [(e["event_id"], e["amount_base_units"], e["payer"]) for e in events] == [
-        ("evt_1", Decimal(10**18 + 1), "acme"),
-        ("evt_1", Decimal(10**18 + 1), "acme"),
-        ("evt_2", Decimal(10**18 + 1), "acme"),
+        (eid("evt_1"), Decimal(10**18 + 1), "acme"),
+        (eid("evt_1"), Decimal(10**18 + 1), "acme"),
+        (eid("evt_2"), Decimal(10**18 + 1), "acme"),
     ]
     exposures = bq_rows(client, f"SELECT * FROM `{table}.portfolio_exposures` ORDER BY counterparty")
     assert [
@@ -92,7 +92,7 @@ def test_events_exposures_and_dead_letters_land_in_their_tables(bigquery_emulato
     dead = bq_rows(client, f"SELECT stage, error, payload, attributes FROM `{table}.dead_letter`")
     assert len(dead) == 1
     assert dead[0]["stage"] == "parse" and dead[0]["error"].startswith("not JSON")
-    assert dead[0]["payload"] == '{"specversion": "1.0", "id": "evt_bad"'
+    assert dead[0]["payload"] == '{"specversion": "1.0", "id": eid("evt_bad")'
 
 
 def test_a_row_bigquery_refuses_goes_to_the_dead_letter_table_and_the_rest_land(bigquery_emulator, bq_dataset):

@@ -51,9 +51,10 @@ def test_run_local_sh_starts_the_pipeline_against_running_emulators(pubsub_emula
         assert f"created  {dataset}.portfolio_exposures" in output, output
 
         env_ = envelope(event_id=f"evt_{run}", action="created", settlement_id=f"stl_{run}", at=0)
+        event_id = env_["id"]
         publisher = pubsub_v1.PublisherClient()
         topic = publisher.topic_path(bigquery_emulator.project, "settlement.events.v1")
-        publisher.publish(topic, json.dumps(env_).encode(), event_id=f"evt_{run}").result(timeout=10)
+        publisher.publish(topic, json.dumps(env_).encode(), event_id=event_id).result(timeout=10)
 
         rows = []
         deadline = time.monotonic() + 90
@@ -61,7 +62,7 @@ def test_run_local_sh_starts_the_pipeline_against_running_emulators(pubsub_emula
             assert proc.poll() is None, log.read_text()[-3000:]
             rows = bq_rows(client, f"SELECT event_id FROM `{bigquery_emulator.project}.{dataset}.settlement_events`")
             time.sleep(0.5)
-        assert rows == [{"event_id": f"evt_{run}"}], log.read_text()[-3000:]
+        assert rows == [{"event_id": event_id}], log.read_text()[-3000:]
     finally:
         stop(proc, timeout=15)
         client.delete_dataset(dataset, delete_contents=True, not_found_ok=True)

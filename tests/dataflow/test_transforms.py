@@ -19,7 +19,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from dataflow.risk_pipeline import schemas
 from dataflow.risk_pipeline.main import RiskPipelineOptions, build
 from dataflow.risk_pipeline.transforms import ComputeExposures, ParseSettlementEvents
-from tests.dataflow.events import T0, envelope, message
+from tests.dataflow.events import T0, eid, envelope, message
 
 WINDOW, EARLY, LATENESS = 60, 5, 120
 START = T0.timestamp()
@@ -164,13 +164,13 @@ def test_every_delivery_reaches_the_raw_event_rows_even_duplicates_and_too_late_
             outputs["event_rows"] | beam.Map(lambda r: (r["event_id"], r["type"], r["amount_base_units"])),
             equal_to(
                 [
-                    ("e1", "settlement.created", "10000"),
-                    ("e2", "settlement.created", "5000"),
-                    ("e1", "settlement.created", "10000"),
-                    ("e3", "settlement.funded", "10000"),
-                    ("e6", "settlement.created", "1"),
-                    ("e4", "settlement.cancelled", "5000"),
-                    ("e5", "settlement.created", "100"),
+                    (eid("e1"), "settlement.created", "10000"),
+                    (eid("e2"), "settlement.created", "5000"),
+                    (eid("e1"), "settlement.created", "10000"),
+                    (eid("e3"), "settlement.funded", "10000"),
+                    (eid("e6"), "settlement.created", "1"),
+                    (eid("e4"), "settlement.cancelled", "5000"),
+                    (eid("e5"), "settlement.created", "100"),
                 ]
             ),
         )

@@ -66,7 +66,7 @@ def test_the_build_identity_and_pipeline_names_match_terraform():
     assert '"${_NAME:0:16}-risk-pipeline@' in script
     assert module_blocks("dataflow")["output"]["job_name"]["value"] == "${var.name}-risk-pipeline"
     assert 'JOB="${_NAME}-risk-pipeline"' in script
-    assert "--update" in script and "--metadata-file deploy/dataflow/metadata.json" in script
+    assert "--update" in script and "--metadata-file dataflow/flex_template/metadata.json" in script
     assert "FLEX_TEMPLATE_PYTHON_PY_FILE=/app/deploy/dataflow_launcher.py" in script
     assert (ROOT / "deploy" / "dataflow_launcher.py").exists()
 

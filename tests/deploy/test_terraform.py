@@ -340,7 +340,7 @@ def test_dataflow_job_parameters_are_options_the_pipeline_accepts():
     accepted = {action.dest for action in parser._actions}
     job = module_blocks("dataflow")["resource"]["google_dataflow_flex_template_job"]["risk"]
     assert set(job["parameters"]) <= accepted, set(job["parameters"]) - accepted
-    metadata = json.loads((ROOT / "deploy" / "dataflow" / "metadata.json").read_text())
+    metadata = json.loads((ROOT / "dataflow" / "flex_template" / "metadata.json").read_text())
     assert {p["name"] for p in metadata["parameters"]} <= accepted
     assert job["max_workers"] == "${var.max_workers}" and job["autoscaling_algorithm"] == "THROUGHPUT_BASED"
     variables = module_blocks("dataflow")["variable"]

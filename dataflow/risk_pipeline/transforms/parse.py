@@ -15,6 +15,8 @@ import apache_beam as beam
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Timestamp
 
+from fusionprime.events.schemas import EventSchemaError, validate_envelope
+
 DEAD_LETTER = "dead_letter"
 
 # The settlement's status after each event type; any other type is not a settlement event.
@@ -127,6 +129,11 @@ def parse_settlement_event(payload: bytes | str, attributes: dict | None = None)
     if status != STATUS_BY_TYPE[event_type]:
         raise MalformedEvent(f"a {event_type} event cannot carry status {status[:20]!r}")
     units, decimals = parse_amount(data["amount"])
+    try:
+        # Last, so the specific messages above win; the repo's JSON Schemas are the full contract.
+        validate_envelope(envelope)
+    except EventSchemaError as exc:
+        raise MalformedEvent(f"schema: {'; '.join(exc.errors)[:500]}") from exc
     return SettlementEvent(
         event_id=event_id,
         type=event_type,
