@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TF_ROOT = ROOT / "deploy" / "terraform"
 MODULES = TF_ROOT / "modules"
 ENVS = TF_ROOT / "envs"
+# The composition of every module into one environment; the roots in ENVS are thin callers of it.
+STACK = "stack"
 META_ARGUMENTS = {"source", "version", "providers", "depends_on", "count", "for_each"}
 
 
@@ -51,8 +53,8 @@ def _merge(files: list[Path]) -> dict:
                 for entry in entries:
                     merged.setdefault("locals", {}).update(entry)
                 continue
-            if block_type == "terraform":
-                merged.setdefault("terraform", []).extend(entries)
+            if block_type in {"terraform", "moved"}:
+                merged.setdefault(block_type, []).extend(entries)
                 continue
             for entry in entries:
                 for label, body in entry.items():
@@ -76,6 +78,27 @@ def root_blocks(env: str) -> dict:
 
 def module_names() -> list[str]:
     return sorted(p.name for p in MODULES.iterdir() if p.is_dir())
+
+
+def component_names() -> list[str]:
+    """The modules the stack composes (every module but the stack itself)."""
+    return [name for name in module_names() if name != STACK]
+
+
+def directory_blocks(directory: Path) -> dict:
+    """Blocks of an environment root or of a module, by its directory."""
+    return root_blocks(directory.name) if directory.parent == ENVS else module_blocks(directory.name)
+
+
+def module_calls(directory: Path):
+    """(call name, called module directory, arguments) for every module block of a directory."""
+    for call, body in directory_blocks(directory).get("module", {}).items():
+        yield call, (directory / body["source"]).resolve(), body
+
+
+def callers() -> list[Path]:
+    """Every directory holding module blocks: the environment roots and the stack."""
+    return [*(ENVS / env for env in env_names()), MODULES / STACK]
 
 
 def env_names() -> list[str]:

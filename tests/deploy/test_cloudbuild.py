@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.hcl import module_blocks, root_blocks
+from tests.deploy.hcl import module_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = yaml.safe_load((ROOT / "deploy" / "cloudbuild.yaml").read_text())
@@ -57,7 +57,7 @@ def test_deploy_targets_are_the_terraform_services_and_worker_pools():
 
 
 def test_the_build_identity_and_pipeline_names_match_terraform():
-    deployer = root_blocks("dev")["resource"]["google_service_account"]["deployer"]
+    deployer = module_blocks("stack")["resource"]["google_service_account"]["deployer"]
     assert deployer["account_id"] == "${substr(var.name, 0, 20)}-deployer"
     assert BUILD["serviceAccount"].endswith("/${_NAME}-deployer@${PROJECT_ID}.iam.gserviceaccount.com")
     pipeline_sa = module_blocks("dataflow")["resource"]["google_service_account"]["pipeline"]

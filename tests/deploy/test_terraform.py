@@ -15,10 +15,15 @@ from tests.deploy.hcl import (
     META_ARGUMENTS,
     MODULES,
     ROOT,
+    STACK,
     TF_ROOT,
+    callers,
+    component_names,
+    directory_blocks,
     env_names,
     load_tf,
     module_blocks,
+    module_calls,
     module_names,
     root_blocks,
     tf_files,
@@ -37,19 +42,51 @@ EXPECTED_MODULES = {
 SCHEMA_DIR = ROOT / "dataflow" / "risk_pipeline" / "schemas"
 
 
+STACK_DIR = MODULES / STACK
+# What an environment root may decide; everything else is the stack's.
+ENVIRONMENT_INPUTS = {
+    "environment",
+    "name",
+    "cloudsql_tier",
+    "cloudsql_availability_type",
+    "cloudsql_max_connections",
+    "redis_tier",
+    "web_min_instances",
+    "web_max_instances",
+    "worker_instances",
+    "deletion_protection",
+    "waf_preview",
+}
+
+
+def _label(directory: Path) -> str:
+    return f"{directory.parent.name}/{directory.name}"
+
+
 def _module_calls():
-    """(env, call name, module name, arguments) for every module block of every environment root."""
-    for env in env_names():
-        for call, body in root_blocks(env).get("module", {}).items():
-            yield env, call, Path(body["source"]).name, body
+    """(caller, call name, module name, arguments) for every module block of the roots and the stack."""
+    for directory in callers():
+        for call, target, body in module_calls(directory):
+            assert target.parent == MODULES.resolve() and target.is_dir(), f"{_label(directory)}.{call}: {target}"
+            yield _label(directory), call, target.name, body
 
 
-def test_every_concern_has_a_module_and_both_environments_compose_them_all():
-    assert EXPECTED_MODULES <= set(module_names())
+def _without_moved_blocks(text: str) -> str:
+    return re.sub(r"^moved\s*\{.*?^\}", "", text, flags=re.MULTILINE | re.DOTALL)
+
+
+def test_every_concern_has_a_module_the_stack_composes_them_all_and_each_environment_calls_the_stack():
+    assert EXPECTED_MODULES <= set(component_names())
     assert {"dev", "staging"} <= set(env_names())
-    for env in ("dev", "staging"):
-        used = {Path(body["source"]).name for body in root_blocks(env)["module"].values()}
-        assert set(module_names()) <= used, f"{env} does not use {set(module_names()) - used}"
+    used = {target.name for _, target, _ in module_calls(STACK_DIR)}
+    assert used == set(component_names()), f"the stack does not use {set(component_names()) - used}"
+    for env in env_names():
+        calls = [(call, target) for call, target, _ in module_calls(ENVS / env)]
+        assert calls == [("stack", STACK_DIR.resolve())], f"{env} must call only modules/{STACK}: {calls}"
+        root = root_blocks(env)
+        # Thin: no resources, data sources or locals of its own — a root that grows them drifts apart.
+        own = {"resource", "data", "locals"} & set(root)
+        assert not own, f"{env} defines {own}"
 
 
 @pytest.mark.parametrize("path", tf_files(), ids=lambda p: str(p.relative_to(TF_ROOT)))
@@ -60,10 +97,10 @@ def test_every_tf_file_parses(path):
 @pytest.mark.parametrize(
     "directory",
     [*(MODULES / m for m in module_names()), *(ENVS / e for e in env_names())],
-    ids=lambda p: f"{p.parent.name}/{p.name}",
+    ids=_label,
 )
 def test_every_variable_has_a_type_and_a_description(directory):
-    blocks = root_blocks(directory.name) if directory.parent == ENVS else module_blocks(directory.name)
+    blocks = directory_blocks(directory)
     variables = blocks.get("variable", {})
     assert variables, f"{directory} declares no variables"
     for name, body in variables.items():
@@ -95,42 +132,89 @@ def test_module_inputs_passed_by_the_roots_exist_and_required_ones_are_passed():
     assert not problems, "\n".join(problems)
 
 
-def test_module_outputs_referenced_by_the_roots_exist():
+def test_module_outputs_referenced_by_the_roots_and_the_stack_exist():
     problems = []
-    for env in env_names():
-        calls = {call: Path(body["source"]).name for call, body in root_blocks(env)["module"].items()}
-        text = "\n".join(p.read_text() for p in (ENVS / env).glob("*.tf"))
+    for directory in callers():
+        calls = {call: target.name for call, target, _ in module_calls(directory)}
+        text = _without_moved_blocks("\n".join(p.read_text() for p in directory.glob("*.tf")))
         for call, output in set(re.findall(r"module\.([a-z_]+)\.([a-z_]+)", text)):
             if call not in calls:
-                problems.append(f"{env}: module.{call} is not declared")
+                problems.append(f"{_label(directory)}: module.{call} is not declared")
             elif output not in module_blocks(calls[call]).get("output", {}):
-                problems.append(f"{env}: module.{call}.{output} is not an output of {calls[call]}")
+                problems.append(f"{_label(directory)}: module.{call}.{output} is not an output of {calls[call]}")
     assert not problems, "\n".join(problems)
 
 
-def test_variable_references_inside_modules_are_declared():
+def test_variable_and_local_references_are_declared():
     problems = []
-    for module in module_names():
-        declared = set(module_blocks(module)["variable"])
-        text = "\n".join(p.read_text() for p in (MODULES / module).glob("*.tf"))
+    for directory in [*(MODULES / m for m in module_names()), *(ENVS / e for e in env_names())]:
+        blocks = directory_blocks(directory)
+        text = "\n".join(p.read_text() for p in directory.glob("*.tf"))
         used = set(re.findall(r"\bvar\.([a-z_0-9]+)", text))
-        problems += [f"{module}: var.{name}" for name in sorted(used - declared)]
-        declared_locals = set(module_blocks(module).get("locals", {}))
+        problems += [f"{_label(directory)}: var.{name}" for name in sorted(used - set(blocks.get("variable", {})))]
+        declared_locals = set(blocks.get("locals", {}))
         problems += [
-            f"{module}: local.{name}"
+            f"{_label(directory)}: local.{name}"
             for name in sorted(set(re.findall(r"\blocal\.([a-z_0-9]+)", text)) - declared_locals)
         ]
     assert not problems, "undeclared references:\n" + "\n".join(problems)
 
 
-def test_environments_differ_only_in_sizes_not_in_shape():
-    dev, staging = root_blocks("dev"), root_blocks("staging")
-    assert set(dev["module"]) == set(staging["module"])
-    assert set(dev["variable"]) == set(staging["variable"])
-    for call in dev["module"]:
-        assert set(dev["module"][call]) == set(staging["module"][call]), call
-    assert staging["variable"]["cloudsql_availability_type"]["default"] == "REGIONAL"
-    assert staging["variable"]["deletion_protection"]["default"] is True
+def _stack_call(env: str) -> dict:
+    return root_blocks(env)["module"]["stack"]
+
+
+def test_environments_pass_only_their_sizes_and_installation_values_to_the_same_stack():
+    stack_variables = module_blocks(STACK)["variable"]
+    installation = set(stack_variables) - ENVIRONMENT_INPUTS
+    assert ENVIRONMENT_INPUTS <= set(stack_variables)
+    for env in env_names():
+        call, variables = _stack_call(env), root_blocks(env)["variable"]
+        # Every environment decision is written in the root, as a literal: reviewable in one file.
+        for name in ENVIRONMENT_INPUTS:
+            assert name in call and "${" not in str(call[name]), f"{env}: {name} must be a literal"
+        assert call["environment"] == env and call["name"] == f"fusionprime-{env}", env
+        # Installation values (terraform.tfvars) pass straight through under the same name.
+        assert set(variables) == installation, f"{env}: {set(variables) ^ installation}"
+        for name in installation:
+            assert call.get(name) == f"${{var.{name}}}", f"{env}: {name} must be var.{name}"
+    dev, staging = _stack_call("dev"), _stack_call("staging")
+    assert set(dev) == set(staging)
+    assert root_blocks("dev")["variable"] == root_blocks("staging")["variable"]
+    assert staging["cloudsql_availability_type"] == "REGIONAL" and staging["redis_tier"] == "STANDARD_HA"
+    assert staging["deletion_protection"] is True and staging["waf_preview"] is False
+    assert staging["web_min_instances"] >= 1
+
+
+def _address(expression: str) -> str:
+    return expression.removeprefix("${").removesuffix("}")
+
+
+def _top_level_addresses(blocks: dict) -> set[str]:
+    resources = {f"{kind}.{name}" for kind, named in blocks.get("resource", {}).items() for name in named}
+    return resources | {f"module.{call}" for call in blocks.get("module", {})}
+
+
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_moved_blocks_carry_the_old_root_state_into_the_stack(env):
+    moved = root_blocks(env).get("moved", [])
+    if not (ENVS / env / "moved.tf").exists():
+        pytest.skip(f"envs/{env}/moved.tf was removed after the state move was applied everywhere")
+    stack = _top_level_addresses(module_blocks(STACK))
+    pairs = {_address(block["from"]): _address(block["to"]) for block in moved}
+    assert len(pairs) == len(moved), f"{env}: a moved block is repeated"
+    for source, target in pairs.items():
+        assert target == f"module.stack.{source}", f"{env}: {source} -> {target}"
+        assert source in stack, f"{env}: moves {source}, which the stack does not declare"
+    # Anything the root used to declare and the stack still has must move, or it would be replaced.
+    assert stack <= set(pairs), f"{env}: no moved block for {sorted(stack - set(pairs))}"
+
+
+def test_the_stack_enforces_the_connection_budget_at_plan_time():
+    budget = module_blocks(STACK)["resource"]["terraform_data"]["connection_budget"]
+    condition = budget["lifecycle"][0]["precondition"][0]["condition"]
+    assert "module.cloud_run.max_database_connections" in condition
+    assert "var.cloudsql_max_connections" in condition
 
 
 # --- BigQuery: the schema comes from the pipeline's single source -------------------------------
@@ -147,14 +231,15 @@ def test_bigquery_tables_are_built_from_the_repository_schema_source():
     assert "each.value.time_partitioning" in table["dynamic"][0]["time_partitioning"]["for_each"]
 
 
-def test_the_default_and_the_roots_schema_dir_resolve_to_the_schema_source():
+def test_the_default_and_the_stacks_schema_dir_resolve_to_the_schema_source():
     default = (MODULES / "bigquery_risk" / "../../../../dataflow/risk_pipeline/schemas").resolve()
     assert default == SCHEMA_DIR.resolve()
-    for env in env_names():
-        root = root_blocks(env)
-        assert root["module"]["bigquery_risk"]["schema_dir"] == "${local.schema_dir}"
-        relative = root["locals"]["schema_dir"].replace("${local.repo_root}", root["locals"]["repo_root"])
-        assert (ENVS / env / relative.replace("${path.root}/", "")).resolve() == SCHEMA_DIR.resolve()
+    stack = module_blocks(STACK)
+    assert stack["module"]["bigquery_risk"]["schema_dir"] == "${local.schema_dir}"
+    relative = stack["locals"]["schema_dir"]
+    # path.module, not path.root: the stack is called from envs/<env>, the path must not depend on it.
+    assert relative.startswith("${path.module}/"), relative
+    assert (STACK_DIR / relative.replace("${path.module}/", "")).resolve() == SCHEMA_DIR.resolve()
 
 
 def test_the_schema_source_has_every_table_the_pipeline_and_terraform_need():
@@ -246,11 +331,14 @@ def _names(value) -> set[str]:
     return set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=", value))
 
 
-def cloud_run_env(env: str) -> tuple[set[str], set[str]]:
-    root = root_blocks(env)
+def cloud_run_env() -> tuple[set[str], set[str]]:
+    """What the stack sets on Cloud Run: the roots cannot add to it (they pass no env)."""
+    stack = module_blocks(STACK)
     module = module_blocks("cloud_run")
-    plain = _names(root["locals"]["app_env"])
-    secret = _names(root["locals"]["app_secret_env"])
+    assert stack["module"]["cloud_run"]["env"] == "${local.app_env}"
+    assert stack["module"]["cloud_run"]["secret_env"] == "${local.app_secret_env}"
+    plain = _names(stack["locals"]["app_env"])
+    secret = _names(stack["locals"]["app_secret_env"])
     role_env = module["locals"]["role_env"]
     plain |= {name for role in role_env.values() for name in _names(role)}
     return plain, secret
@@ -264,42 +352,40 @@ def test_settings_env_parser_finds_known_names():
     assert "PUBSUB_TOPIC_SETTLEMENT_EVENTS" in names
 
 
-@pytest.mark.parametrize("env", ["dev", "staging"])
-def test_cloud_run_env_names_are_read_by_the_settings(env):
-    plain, secret = cloud_run_env(env)
+def test_cloud_run_env_names_are_read_by_the_settings():
+    plain, secret = cloud_run_env()
     known = set(settings_env_names()) | deploy_env_names() | PLATFORM_ENV
     unknown = (plain | secret) - known
-    assert not unknown, f"{env}: Cloud Run sets variables nothing reads: {sorted(unknown)}"
-    assert not plain & secret, f"{env}: set both plain and from Secret Manager: {plain & secret}"
+    assert not unknown, f"Cloud Run sets variables nothing reads: {sorted(unknown)}"
+    assert not plain & secret, f"set both plain and from Secret Manager: {plain & secret}"
 
 
-@pytest.mark.parametrize("env", ["dev", "staging"])
-def test_every_setting_production_requires_is_provided(env):
-    plain, secret = cloud_run_env(env)
+def test_every_setting_production_requires_is_provided():
+    plain, secret = cloud_run_env()
     required = {name for name, has_default in settings_env_names().items() if not has_default}
     missing = required - plain - secret
-    assert not missing, f"{env}: production needs {sorted(missing)} but Cloud Run does not set them"
+    assert not missing, f"production needs {sorted(missing)} but Cloud Run does not set them"
 
 
 def test_secrets_come_from_secret_manager_never_plain_env():
-    for env in env_names():
-        plain, secret = cloud_run_env(env)
-        for name in (
-            "DJANGO_SECRET_KEY",
-            "DATABASE_URL",
-            "CELERY_BROKER_URL",
-            "CACHE_URL",
-            "WEBHOOKS_SECRET_KEY",
-            "EMAIL_URL",
-            "SENTRY_DSN",
-        ):
-            assert name not in plain, f"{env}: {name} must come from Secret Manager"
-        assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "WEBHOOKS_SECRET_KEY"} <= secret
-        secrets = root_blocks(env)["locals"]["secrets"]
-        secret_ids = set(re.findall(r"\b([a-z][a-z0-9-]+)\s*=\s*\{", secrets)) if isinstance(secrets, str) else set()
-        values = root_blocks(env)["locals"]["app_secret_env"]
-        used = set(re.findall(r'=\s*"([a-z][a-z0-9-]+)"', values)) if isinstance(values, str) else set(values.values())
-        assert used <= secret_ids, f"{env}: secret_env names secrets that are not created: {used - secret_ids}"
+    plain, secret = cloud_run_env()
+    for name in (
+        "DJANGO_SECRET_KEY",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "CACHE_URL",
+        "WEBHOOKS_SECRET_KEY",
+        "EMAIL_URL",
+        "SENTRY_DSN",
+    ):
+        assert name not in plain, f"{name} must come from Secret Manager"
+    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "WEBHOOKS_SECRET_KEY"} <= secret
+    locals_ = module_blocks(STACK)["locals"]
+    secrets = locals_["secrets"]
+    secret_ids = set(re.findall(r"\b([a-z][a-z0-9-]+)\s*=\s*\{", secrets)) if isinstance(secrets, str) else set()
+    values = locals_["app_secret_env"]
+    used = set(re.findall(r'=\s*"([a-z][a-z0-9-]+)"', values)) if isinstance(values, str) else set(values.values())
+    assert used <= secret_ids, f"secret_env names secrets that are not created: {used - secret_ids}"
 
 
 def test_no_literal_secret_in_terraform():
@@ -353,17 +439,17 @@ def test_beat_runs_as_exactly_one_instance():
     assert pools["scaling"][0]["manual_instance_count"] == "${each.value}"
 
 
-def test_connection_budget_fits_at_the_environment_defaults():
+def test_connection_budget_fits_at_the_environment_sizes():
     for env in env_names():
-        variables = root_blocks(env)["variable"]
+        sizes = _stack_call(env)
         module_defaults = module_blocks("cloud_run")["variable"]
         web = (
-            variables["web_max_instances"]["default"]
+            sizes["web_max_instances"]
             * module_defaults["gunicorn_workers"]["default"]
             * module_defaults["gunicorn_threads"]["default"]
         )
-        workers = variables["worker_instances"]["default"] * module_defaults["worker_concurrency"]["default"]
-        assert web + workers + 2 + 10 <= variables["cloudsql_max_connections"]["default"], env
+        workers = sizes["worker_instances"] * module_defaults["worker_concurrency"]["default"]
+        assert web + workers + 2 + 10 <= sizes["cloudsql_max_connections"], env
 
 
 # --- terraform fmt ------------------------------------------------------------------------------
@@ -375,3 +461,12 @@ def test_terraform_fmt_is_clean():
         [terraform, "fmt", "-check", "-recursive", "-diff", str(TF_ROOT)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_the_example_tfvars_set_only_and_all_required_root_variables(env):
+    example = set(load_tf(ENVS / env / "terraform.tfvars.example"))
+    variables = root_blocks(env)["variable"]
+    required = {name for name, spec in variables.items() if "default" not in spec}
+    assert example <= set(variables), f"{env}: example sets undeclared {sorted(example - set(variables))}"
+    assert required <= example, f"{env}: example misses required {sorted(required - example)}"

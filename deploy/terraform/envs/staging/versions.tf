@@ -7,6 +7,7 @@ terraform {
     prefix = "fusionprime/staging"
   }
 
+  # Only the providers this root configures; the modules pin their own (archive: modules/security).
   required_providers {
     google = {
       source  = "hashicorp/google"
@@ -15,10 +16,6 @@ terraform {
     google-beta = {
       source  = "hashicorp/google-beta"
       version = ">= 6.41, < 8.0"
-    }
-    archive = {
-      source  = "hashicorp/archive"
-      version = ">= 2.4, < 3.0"
     }
   }
 }
