@@ -243,6 +243,26 @@ def checkpoint_start_at(*, chain: Chain, block_number: int) -> Checkpoint:
 # ------------------------------------------------------------------ treasury flags
 
 
+def flags_raise(*, chain: Chain, flags: list[tuple]) -> list[TreasuryFlag]:
+    """Raises (kind, detail, chain_event, escrow, settlement) flags in one insert, each logged."""
+    rows = TreasuryFlag.objects.bulk_create(
+        TreasuryFlag(chain=chain, kind=kind, detail=detail, escrow=escrow, chain_event=ev, settlement=settlement)
+        for kind, detail, ev, escrow, settlement in flags
+    )
+    for flag in rows:
+        log = logger.error if flag.kind == FlagKind.REORG_TERMINAL else logger.warning
+        log(
+            "escrow.flag_raised",
+            extra={
+                "kind": str(flag.kind),
+                "chain": chain.name,
+                "escrow": flag.escrow.address if flag.escrow else None,
+                "detail": flag.detail,
+            },
+        )
+    return rows
+
+
 def flag_raise(
     *,
     chain: Chain,
@@ -252,15 +272,7 @@ def flag_raise(
     chain_event: ChainEvent | None = None,
     settlement: Settlement | None = None,
 ) -> TreasuryFlag:
-    flag = TreasuryFlag.objects.create(
-        chain=chain, kind=kind, detail=detail, escrow=escrow, chain_event=chain_event, settlement=settlement
-    )
-    log = logger.error if kind == FlagKind.REORG_TERMINAL else logger.warning
-    log(
-        "escrow.flag_raised",
-        extra={"kind": str(kind), "chain": chain.name, "escrow": escrow.address if escrow else None, "detail": detail},
-    )
-    return flag
+    return flags_raise(chain=chain, flags=[(kind, detail, chain_event, escrow, settlement)])[0]
 
 
 def flag_resolve(*, flag_id: int, actor: str, resolution: str) -> TreasuryFlag:
@@ -488,21 +500,21 @@ class _RangeWriter:
         self.pending_flags.append((kind, detail, ev, escrow, settlement))
 
     def raise_flags(self) -> None:
-        for kind, detail, ev, escrow, settlement in self.pending_flags:
-            flag_raise(chain=self.chain, kind=kind, detail=detail, escrow=escrow, chain_event=ev, settlement=settlement)
+        flags_raise(chain=self.chain, flags=self.pending_flags)
         self.pending_flags.clear()
 
     # -------------------------------------------------------------- escrows
     def escrow_for_created(self, log: DecodedLog) -> Escrow:
         address = log.args["escrow"]
         escrow = self.escrows.get(address)
-        if escrow is None:
+        new = escrow is None
+        if new:
             escrow = Escrow(id=new_id("esc"), chain=self.chain, address=address)
             self.outcome.new_escrows += 1
             self.created.add(escrow.id)
         escrow_apply_event(escrow, "EscrowCreated", log.args, block_number=log.block_number, tx_hash=log.tx_hash)
         escrow.asset = self.tokens.get(escrow.token_address)
-        escrow.save()
+        escrow.save(force_insert=new)  # a new id: skip the UPDATE Django would try first
         self.escrows[address] = escrow
         return escrow
 

@@ -93,10 +93,22 @@ def event_record(**kwargs) -> Event:
     return events_record([EventDraft(**kwargs)])[0]
 
 
+KICK_PENDING_KEY = "events:publish-kick-pending"
+
+
 def _kick_publisher():
+    """Enqueues a publisher run unless one is already queued and not yet started.
+
+    A queued run starts after this commit, so it will see this transaction's events; the run clears
+    the mark when it starts. Under load this turns a broker round trip per commit into one cache
+    write. A lost mark expires within a second; the beat sweep is the safety net either way.
+    """
+    from django.core.cache import cache
+
     from fusionprime.events.tasks import publish_events_task
 
-    publish_events_task.delay()
+    if cache.add(KICK_PENDING_KEY, 1, timeout=1):
+        publish_events_task.delay()
 
 
 def _kick_publisher_after_commit() -> None:

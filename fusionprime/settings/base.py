@@ -89,6 +89,8 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", default=256 * 1024)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "fusionprime.cache.ReusingRedisCache"
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
