@@ -1,5 +1,4 @@
 from celery import shared_task
-
 from django.core.cache import cache
 
 from fusionprime.events.services import KICK_PENDING_KEY, events_publish_pending

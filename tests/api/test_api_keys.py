@@ -42,7 +42,12 @@ def test_expired_idempotency_records_are_purged_and_fresh_ones_kept(make_api_key
     now = timezone.now()
     for name, expires in (("old", now - timedelta(seconds=1)), ("fresh", now + timedelta(hours=47))):
         IdempotencyRecord.objects.create(
-            api_key=key, key=name, request_hash="h", state="completed", locked_at=now, response_status=201,
+            api_key=key,
+            key=name,
+            request_hash="h",
+            state="completed",
+            locked_at=now,
+            response_status=201,
             expires_at=expires,
         )
     assert idempotency_records_purge(batch_size=1) == 1

@@ -20,8 +20,9 @@ def _manage(*args, env_overrides=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "WEBHOOKS_"))}
     env.update(FAKE_PRODUCTION_ENV)
     env.update(env_overrides or {})
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_check_deploy_is_clean_with_production_settings():
@@ -33,7 +34,11 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_production_refuses_to_start_without_a_secret_key():
     env_without = {k: v for k, v in FAKE_PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
     missing = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}, **env_without},
     )
     assert missing.returncode != 0
