@@ -689,6 +689,15 @@ def _record(claimed: _Claimed, response: transport.Response, *, now: datetime, r
                 notified_failing_at=None,
                 notified_disable_warning_at=None,
             )
+            # One line per success: the webhook-success SLO in Cloud Monitoring counts these.
+            logger.info(
+                "webhook.delivery_succeeded",
+                extra={
+                    "delivery_id": claimed.delivery_id,
+                    "attempt": claimed.number,
+                    "latency_ms": response.latency_ms,
+                },
+            )
             return
         error = f"{response.error_class}: {response.error_message}"[:500]
         WebhookEndpoint.objects.filter(pk=claimed.endpoint_id).update(

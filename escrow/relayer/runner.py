@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from escrow import services
 from escrow.models import CONTRACT_ABI, Chain, ChainEvent, Checkpoint, Escrow, EscrowState, WatchedContract
@@ -255,7 +256,18 @@ class Relayer:
                     chain=self.chain, head=result.head, head_time=head_time, error=result.error
                 )
                 result.providers = {e.name: {"head": e.head, "error": e.last_error} for e in self.pool.endpoints}
+        self._log_tick(result)
         return result
+
+    def _log_tick(self, result: TickResult) -> None:
+        """One line per tick: the relayer-lag SLO in Cloud Monitoring is computed from it."""
+        checkpoint = Checkpoint.objects.filter(chain=self.chain).values("block_number", "block_time").first()
+        extra = {"chain": self.chain.name, "status": result.status, "head": result.head}
+        if checkpoint and checkpoint["block_time"] and result.status != "error":
+            extra["checkpoint"] = checkpoint["block_number"]
+            extra["lag_blocks"] = (result.head or 0) - checkpoint["block_number"]
+            extra["lag_seconds"] = round((timezone.now() - checkpoint["block_time"]).total_seconds(), 3)
+        logger.info("relayer.tick", extra=extra)
 
     def _checkpoint_number(self) -> int:
         return Checkpoint.objects.filter(chain=self.chain).values_list("block_number", flat=True).first() or 0

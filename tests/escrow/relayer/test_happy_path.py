@@ -91,3 +91,14 @@ def test_escrow_settlement_is_funded_then_settled_from_chain_events_in_order(api
     assert released.data["args"]["paid"] is True
     assert ChainEvent.objects.filter(escrow=row).count() == 5
     assert released.to_envelope()["subject"] == f"escrow/{row.id}"
+
+
+def test_each_tick_logs_its_lag_for_the_slo(chain, driver, caplog):
+    # the relayer-lag SLO in Cloud Monitoring reads lag_seconds from this line
+    driver.mine(3)
+    with caplog.at_level("INFO", logger="escrow.relayer.runner"):
+        result = relay(chain)
+    [record] = [r for r in caplog.records if r.getMessage() == "relayer.tick"]
+    assert record.chain == chain.name and record.head == result.head
+    assert record.lag_blocks == result.head - record.checkpoint >= 0
+    assert 0 <= record.lag_seconds < 3600

@@ -323,3 +323,13 @@ def test_health_bookkeeping_on_success_and_failure(make_endpoint, receiver):
     sweep(now=WebhookDelivery.objects.get().next_attempt_at)
     endpoint = WebhookEndpoint.objects.get(pk=endpoint.pk)
     assert endpoint.failing_since is None and endpoint.consecutive_failures == 0 and endpoint.last_success_at
+
+
+def test_each_success_and_failure_is_logged_for_the_slo(make_endpoint, receiver, caplog):
+    # the webhook-success SLO in Cloud Monitoring counts these two log lines
+    make_endpoint()
+    SettlementFactory()
+    with caplog.at_level("INFO", logger="webhooks.services"):
+        sweep()
+    [record] = [r for r in caplog.records if r.getMessage() == "webhook.delivery_succeeded"]
+    assert record.attempt == 1 and record.latency_ms is not None
