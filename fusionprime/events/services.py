@@ -101,13 +101,15 @@ def _kick_publisher():
 
     A queued run starts after this commit, so it will see this transaction's events; the run clears
     the mark when it starts. Under load this turns a broker round trip per commit into one cache
-    write. A lost mark expires within a second; the beat sweep is the safety net either way.
+    write. The mark needs a cache shared with the workers (Redis); with a per-process cache every
+    commit kicks. A lost mark expires within a second; the beat sweep is the safety net either way.
     """
     from django.core.cache import cache
 
     from fusionprime.events.tasks import publish_events_task
 
-    if cache.add(KICK_PENDING_KEY, 1, timeout=1):
+    shared = "redis" in settings.CACHES["default"]["BACKEND"].lower()
+    if not shared or cache.add(KICK_PENDING_KEY, 1, timeout=1):
         publish_events_task.delay()
 
 

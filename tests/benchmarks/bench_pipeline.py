@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.benchmarks.support import ROOT, bench_env, fresh_database, percentile, report
+from tests.dataflow.events import envelope
 from tests.support.bigquery import BigQueryEmulator
 from tests.support.processes import PubSubEmulator, stop
 
@@ -52,26 +53,19 @@ def generate_messages(n: int, *, seed: int = 7) -> list[tuple[bytes, dict]]:
         steps = [("created", "pending")] + rng.choice(
             [[], [("funded", "funded")], [("funded", "funded"), ("settled", "settled")], [("cancelled", "cancelled")]]
         )
-        for seq, (action, status) in enumerate(steps, start=1):
-            when = (at + timedelta(seconds=5 * seq)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-            env = {
-                "specversion": "1.0",
-                "id": f"evt_{i}_{seq}",
-                "type": f"settlement.{action}",
-                "source": "/fusionprime/settlements",
-                "subject": f"settlement/stl_{i}",
-                "time": when,
-                "sequence": f"{seq:020d}",
-                "datacontenttype": "application/json",
-                "data": {
-                    "id": f"stl_{i}",
-                    "payer_reference": payer,
-                    "payee_reference": payee,
-                    "amount": amount,
-                    "asset": asset,
-                    "status": status,
-                },
-            }
+        for seq, (action, _status) in enumerate(steps, start=1):
+            env = envelope(
+                event_id=f"evt_{i}_{seq}",
+                action=action,
+                settlement_id=f"stl_{i}",
+                at=(at - start).total_seconds() + 5 * seq,
+                amount=amount,
+                payer=payer,
+                payee=payee,
+                asset=asset,
+                sequence=seq,
+            )
+            when = env["time"]
             message = (json.dumps(env, separators=(",", ":")).encode(), {"event_id": env["id"], "occurred_at": when})
             out.append(message)
             if rng.random() < 0.02:
