@@ -71,10 +71,6 @@ def _module_calls():
             yield _label(directory), call, target.name, body
 
 
-def _without_moved_blocks(text: str) -> str:
-    return re.sub(r"^moved\s*\{.*?^\}", "", text, flags=re.MULTILINE | re.DOTALL)
-
-
 def test_every_concern_has_a_module_the_stack_composes_them_all_and_each_environment_calls_the_stack():
     assert EXPECTED_MODULES <= set(component_names())
     assert {"dev", "staging"} <= set(env_names())
@@ -136,7 +132,7 @@ def test_module_outputs_referenced_by_the_roots_and_the_stack_exist():
     problems = []
     for directory in callers():
         calls = {call: target.name for call, target, _ in module_calls(directory)}
-        text = _without_moved_blocks("\n".join(p.read_text() for p in directory.glob("*.tf")))
+        text = "\n".join(p.read_text() for p in directory.glob("*.tf"))
         for call, output in set(re.findall(r"module\.([a-z_]+)\.([a-z_]+)", text)):
             if call not in calls:
                 problems.append(f"{_label(directory)}: module.{call} is not declared")
@@ -184,30 +180,6 @@ def test_environments_pass_only_their_sizes_and_installation_values_to_the_same_
     assert staging["cloudsql_availability_type"] == "REGIONAL" and staging["redis_tier"] == "STANDARD_HA"
     assert staging["deletion_protection"] is True and staging["waf_preview"] is False
     assert staging["web_min_instances"] >= 1
-
-
-def _address(expression: str) -> str:
-    return expression.removeprefix("${").removesuffix("}")
-
-
-def _top_level_addresses(blocks: dict) -> set[str]:
-    resources = {f"{kind}.{name}" for kind, named in blocks.get("resource", {}).items() for name in named}
-    return resources | {f"module.{call}" for call in blocks.get("module", {})}
-
-
-@pytest.mark.parametrize("env", ["dev", "staging"])
-def test_moved_blocks_carry_the_old_root_state_into_the_stack(env):
-    moved = root_blocks(env).get("moved", [])
-    if not (ENVS / env / "moved.tf").exists():
-        pytest.skip(f"envs/{env}/moved.tf was removed after the state move was applied everywhere")
-    stack = _top_level_addresses(module_blocks(STACK))
-    pairs = {_address(block["from"]): _address(block["to"]) for block in moved}
-    assert len(pairs) == len(moved), f"{env}: a moved block is repeated"
-    for source, target in pairs.items():
-        assert target == f"module.stack.{source}", f"{env}: {source} -> {target}"
-        assert source in stack, f"{env}: moves {source}, which the stack does not declare"
-    # Anything the root used to declare and the stack still has must move, or it would be replaced.
-    assert stack <= set(pairs), f"{env}: no moved block for {sorted(stack - set(pairs))}"
 
 
 def test_the_stack_enforces_the_connection_budget_at_plan_time():
