@@ -21,7 +21,7 @@ from escrow.models import (
     WatchedContract,
 )
 from escrow.selectors import chain_status, escrow_instructions, escrow_instructions_sent, escrow_timeline
-from fusionprime.errors import DomainError
+from fusionprime.admin_actions import admin_actor, run_each
 from fusionprime.money import format_amount, from_base_units
 
 
@@ -297,16 +297,16 @@ class TreasuryFlagAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark resolved (checked on chain)", permissions=["change"])
     def resolve(self, request, queryset):
-        actor = f"user:{request.user.get_username()}"
-        done = 0
-        for flag_id in queryset.values_list("pk", flat=True):
-            try:
-                services.flag_resolve(flag_id=flag_id, actor=actor, resolution=f"resolved in admin by {actor}")
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"flag {flag_id}: {exc.detail}", messages.ERROR)
-        if done:
-            self.message_user(request, f"Resolved {done} flag(s).", messages.SUCCESS)
+        actor = admin_actor(request)
+        run_each(
+            self,
+            request,
+            queryset.values_list("pk", flat=True),
+            lambda flag_id: services.flag_resolve(
+                flag_id=flag_id, actor=actor, resolution=f"resolved in admin by {actor}"
+            ),
+            "Resolved flags",
+        )
 
 
 class WatchedContractForm(forms.ModelForm):

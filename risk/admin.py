@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from fusionprime.admin_actions import admin_actor
 from fusionprime.money import format_amount
 from risk import services
 from risk.bigquery import BigQueryUnavailable, bigquery_configured, exposure_history, table_id
@@ -58,17 +59,17 @@ class ExposureLimitAdmin(admin.ModelAdmin):
             counterparty=obj.counterparty,
             asset=obj.asset_id,
             amount=form.cleaned_data["limit_amount"],
-            actor=f"user:{request.user.get_username()}",
+            actor=admin_actor(request),
             note=form.cleaned_data.get("note", ""),
         )
         obj.pk = limit.pk
 
     def delete_model(self, request, obj):
-        services.exposure_limit_remove(limit_id=obj.pk, actor=f"user:{request.user.get_username()}")
+        services.exposure_limit_remove(limit_id=obj.pk, actor=admin_actor(request))
 
     def delete_queryset(self, request, queryset):
         for limit_id in queryset.values_list("pk", flat=True):
-            services.exposure_limit_remove(limit_id=limit_id, actor=f"user:{request.user.get_username()}")
+            services.exposure_limit_remove(limit_id=limit_id, actor=admin_actor(request))
 
     def get_urls(self):
         return [

@@ -1,7 +1,7 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.template.loader import render_to_string
 
-from fusionprime.errors import DomainError
+from fusionprime.admin_actions import admin_actor, run_each
 from fusionprime.money import format_amount
 from settlements import services
 from settlements.models import Asset, Settlement
@@ -18,18 +18,15 @@ class AssetAdmin(admin.ModelAdmin):
         return ("code", "decimals") if obj else ()
 
 
-def _run(modeladmin, request, queryset, action, label: str):
-    done, failed = 0, []
-    for settlement_id in queryset.values_list("id", flat=True):
-        try:
-            action(settlement_id=settlement_id, actor=f"user:{request.user.get_username()}", reason=f"admin: {label}")
-            done += 1
-        except DomainError as exc:
-            failed.append(f"{settlement_id}: {exc.detail}")
-    if done:
-        modeladmin.message_user(request, f"{label}: {done} settlement(s).", messages.SUCCESS)
-    for line in failed:
-        modeladmin.message_user(request, line, messages.ERROR)
+def _transition_each(modeladmin, request, queryset, service, label: str) -> None:
+    actor = admin_actor(request)
+    run_each(
+        modeladmin,
+        request,
+        queryset.values_list("id", flat=True),
+        lambda settlement_id: service(settlement_id=settlement_id, actor=actor, reason=f"admin: {label}"),
+        label,
+    )
 
 
 @admin.register(Settlement)
@@ -85,16 +82,16 @@ class SettlementAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark funded", permissions=["change"])
     def mark_funded(self, request, queryset):
-        _run(self, request, queryset, services.settlement_mark_funded, "Marked funded")
+        _transition_each(self, request, queryset, services.settlement_mark_funded, "Marked funded")
 
     @admin.action(description="Mark settled", permissions=["change"])
     def mark_settled(self, request, queryset):
-        _run(self, request, queryset, services.settlement_mark_settled, "Marked settled")
+        _transition_each(self, request, queryset, services.settlement_mark_settled, "Marked settled")
 
     @admin.action(description="Cancel", permissions=["change"])
     def cancel(self, request, queryset):
-        _run(self, request, queryset, services.settlement_cancel, "Cancelled")
+        _transition_each(self, request, queryset, services.settlement_cancel, "Cancelled")
 
     @admin.action(description="Mark failed", permissions=["change"])
     def fail(self, request, queryset):
-        _run(self, request, queryset, services.settlement_fail, "Marked failed")
+        _transition_each(self, request, queryset, services.settlement_fail, "Marked failed")

@@ -5,26 +5,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.utils.html import format_html
 
+from fusionprime.admin_actions import admin_actor, run_each
 from fusionprime.errors import DomainError
 from webhooks import selectors, services
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-
-
-def _actor(request) -> str:
-    return f"user:{request.user.get_username()}"
-
-
-def _run_each(modeladmin, request, ids, action, label: str) -> int:
-    done = 0
-    for object_id in ids:
-        try:
-            action(object_id)
-            done += 1
-        except DomainError as exc:
-            modeladmin.message_user(request, f"{object_id}: {exc.detail}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
-    return done
 
 
 class EndpointForm(forms.ModelForm):
@@ -142,9 +126,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         fields["counterparty"] = fields.get("counterparty") or ""
         fields["headers"] = fields.get("headers") or {}
         if change:
-            updated = services.webhook_endpoint_update(endpoint_id=obj.pk, actor=_actor(request), **fields)
+            updated = services.webhook_endpoint_update(endpoint_id=obj.pk, actor=admin_actor(request), **fields)
         else:
-            updated, secret = services.webhook_endpoint_create(actor=_actor(request), **fields)
+            updated, secret = services.webhook_endpoint_create(actor=admin_actor(request), **fields)
             self.message_user(
                 request,
                 format_html(
@@ -158,56 +142,56 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         obj.pk = updated.pk
 
     def delete_model(self, request, obj):
-        services.webhook_endpoint_delete(endpoint_id=obj.pk, actor=_actor(request))
+        services.webhook_endpoint_delete(endpoint_id=obj.pk, actor=admin_actor(request))
 
     def delete_queryset(self, request, queryset):
         for endpoint_id in queryset.values_list("pk", flat=True):
-            services.webhook_endpoint_delete(endpoint_id=endpoint_id, actor=_actor(request))
+            services.webhook_endpoint_delete(endpoint_id=endpoint_id, actor=admin_actor(request))
 
     @admin.action(description="Send test event")
     def send_test_event(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset.values_list("pk", flat=True),
-            lambda pk: services.webhook_endpoint_send_test(endpoint_id=pk, actor=_actor(request)),
+            lambda pk: services.webhook_endpoint_send_test(endpoint_id=pk, actor=admin_actor(request)),
             "Test event queued",
         )
 
     @admin.action(description="Pause (hold new deliveries)")
     def pause(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset.values_list("pk", flat=True),
-            lambda pk: services.webhook_endpoint_pause(endpoint_id=pk, actor=_actor(request)),
+            lambda pk: services.webhook_endpoint_pause(endpoint_id=pk, actor=admin_actor(request)),
             "Paused",
         )
 
     @admin.action(description="Resume / re-enable and deliver held")
     def resume(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset.values_list("pk", flat=True),
-            lambda pk: services.webhook_endpoint_resume(endpoint_id=pk, actor=_actor(request), held="deliver"),
+            lambda pk: services.webhook_endpoint_resume(endpoint_id=pk, actor=admin_actor(request), held="deliver"),
             "Resumed",
         )
 
     @admin.action(description="Resume / re-enable and skip held")
     def resume_skipping_held(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset.values_list("pk", flat=True),
-            lambda pk: services.webhook_endpoint_resume(endpoint_id=pk, actor=_actor(request), held="skip"),
+            lambda pk: services.webhook_endpoint_resume(endpoint_id=pk, actor=admin_actor(request), held="skip"),
             "Resumed, held skipped",
         )
 
     @admin.action(description="Rotate signing secret")
     def rotate_secret(self, request, queryset):
         for endpoint_id in queryset.values_list("pk", flat=True):
-            secret = services.webhook_endpoint_rotate_secret(endpoint_id=endpoint_id, actor=_actor(request))
+            secret = services.webhook_endpoint_rotate_secret(endpoint_id=endpoint_id, actor=admin_actor(request))
             self.message_user(
                 request,
                 format_html(
@@ -230,7 +214,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         when = form.cleaned_data["since"]
         total = 0
         for endpoint_id in queryset.values_list("pk", flat=True):
-            total += services.deliveries_recover_failed(since=when, endpoint_id=endpoint_id, actor=_actor(request))
+            total += services.deliveries_recover_failed(since=when, endpoint_id=endpoint_id, actor=admin_actor(request))
         self.message_user(request, f"Recovered {total} failed deliveries since {when:%Y-%m-%d %H:%M} UTC.")
 
 
@@ -315,20 +299,20 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend now")
     def resend(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset.values_list("pk", flat=True),
-            lambda pk: services.delivery_resend(delivery_id=pk, actor=_actor(request)),
+            lambda pk: services.delivery_resend(delivery_id=pk, actor=admin_actor(request)),
             "Queued for resend",
         )
 
     @admin.action(description="Skip (let later deliveries of the aggregate go)")
     def skip(self, request, queryset):
-        _run_each(
+        run_each(
             self,
             request,
             queryset.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD]).values_list("pk", flat=True),
-            lambda pk: services.delivery_skip(delivery_id=pk, actor=_actor(request)),
+            lambda pk: services.delivery_skip(delivery_id=pk, actor=admin_actor(request)),
             "Skipped",
         )

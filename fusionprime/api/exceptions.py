@@ -2,6 +2,7 @@
 
 import logging
 
+import sentry_sdk
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
@@ -104,22 +105,13 @@ def _problem_for(exc) -> tuple[dict, dict]:
             status_code=exc.status_code, code=code, title=str(exc.default_detail).rstrip("."), detail=str(exc.detail)
         ), headers
     logger.exception("api.unhandled_error")
-    _report(exc)
+    sentry_sdk.capture_exception(exc)  # a no-op unless SENTRY_DSN switched Sentry on
     return problem(
         status_code=500,
         code="internal_error",
         title="Internal server error",
         detail="Something went wrong on our side.",
     ), headers
-
-
-def _report(exc) -> None:
-    try:
-        import sentry_sdk
-
-        sentry_sdk.capture_exception(exc)
-    except ImportError:  # pragma: no cover - sentry-sdk is a base dependency
-        pass
 
 
 def problem_exception_handler(exc, context) -> Response:

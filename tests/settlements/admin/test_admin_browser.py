@@ -25,7 +25,7 @@ def test_treasury_finds_and_cancels_a_settlement_and_sees_the_new_event(admin_pa
     page.click("button[name=index]")
 
     # then the change is confirmed, the row says cancelled, and the event history shows the new event
-    expect(page.locator("ul.messagelist")).to_contain_text("Cancelled: 1 settlement(s).")
+    expect(page.locator("ul.messagelist")).to_contain_text("Cancelled: 1.")
     assert Settlement.objects.get(pk=target.pk).status == "cancelled"
     cancelled = Event.objects.get(aggregate_id=target.id, type="settlement.cancelled")
     assert cancelled.actor == "user:alice"

@@ -1,0 +1,26 @@
+"""What every admin action shares: who acts, and running a service per selected row."""
+
+from collections.abc import Callable, Iterable
+
+from django.contrib import messages
+
+from fusionprime.errors import DomainError
+
+
+def admin_actor(request) -> str:
+    """The actor recorded in the event log for a staff user's change."""
+    return f"user:{request.user.get_username()}"
+
+
+def run_each(modeladmin, request, ids: Iterable, action: Callable, label: str) -> int:
+    """Calls `action(id)` for each id; a domain error is reported for its row and the rest go on."""
+    done = 0
+    for object_id in ids:
+        try:
+            action(object_id)
+            done += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{object_id}: {exc.detail}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
+    return done
