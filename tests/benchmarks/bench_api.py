@@ -2,9 +2,13 @@
 
 Both sides run the same closed-loop load (processes × threads) for the same time against the same
 PostgreSQL, so the ratio holds on a noisy shared machine. Then the API is driven open-loop at half
-its measured peak to read p50/p95 latency.
+its measured peak to read p50/p95 latency: the clients' schedules are spread evenly over each
+interval and latency counts from the scheduled send time. The load generator shares the server's
+cores, so it is the standard library's keep-alive HTTP client, not a heavier one.
 """
 
+import http.client
+import json
 import multiprocessing as mp
 import os
 import queue
@@ -15,7 +19,6 @@ import time
 import uuid
 
 import psycopg
-import requests
 
 from tests.benchmarks.support import ROOT, bench_env, fresh_database, report, summary_ms
 from tests.support.processes import free_port, stop, wait_for_port
@@ -36,29 +39,39 @@ def _body(i: str) -> dict:
     }
 
 
-def _api_worker(url, key, deadline, rate, out):
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {key}"
+def _api_worker(url, key, deadline, rate, offset, out):
+    """One keep-alive connection. With a rate, requests go out on a fixed schedule (open loop) and
+    latency counts from the scheduled time, so a slow response also charges the requests it delays."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port))  # reconnects by itself if the server closes
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     latencies, errors = [], 0
     interval = 1 / rate if rate else 0
-    next_at = time.monotonic()
+    next_at = time.monotonic() + offset * interval
     while True:
         if interval:
-            next_at += interval
             delay = next_at - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        start = time.monotonic()
+            start = next_at
+            next_at += interval
+        else:
+            start = time.monotonic()
         if start >= deadline:
             break
         ident = uuid.uuid4().hex
-        response = session.post(f"{url}/v1/settlements", json=_body(ident), headers={"Idempotency-Key": ident})
-        if response.status_code == 201:
+        conn.request(
+            "POST", "/v1/settlements", body=json.dumps(_body(ident)), headers={**headers, "Idempotency-Key": ident}
+        )
+        response = conn.getresponse()
+        body = response.read()
+        if response.status == 201:
             latencies.append(time.monotonic() - start)
         else:
             errors += 1
             if errors == 1:
-                print(f"API error {response.status_code}: {response.text[:300]}", flush=True)
+                print(f"API error {response.status}: {body[:300]!r}", flush=True)
+    conn.close()
     out.put((latencies, errors))
 
 
@@ -85,7 +98,9 @@ def _sql_worker(db_url, api_key_id, deadline, out):
         if start >= deadline:
             break
         ident = uuid.uuid4().hex
-        conn.execute(SQL_CLAIM, (api_key_id, ident, ident))
+        with conn.transaction():  # the API's claim: its own transaction, commit not waiting for the WAL flush
+            conn.execute("SET LOCAL synchronous_commit TO OFF")
+            conn.execute(SQL_CLAIM, (api_key_id, ident, ident))
         with conn.transaction():
             conn.execute(SQL_SETTLEMENT, (f"stl_{ident[:26]}", f"SQL-{ident}"))
             conn.execute(SQL_EVENT, (f"evt_{ident[:26]}", f"stl_{ident[:26]}", '{"amount": "1250.50"}'))
@@ -95,10 +110,14 @@ def _sql_worker(db_url, api_key_id, deadline, out):
     out.put((latencies, 0))
 
 
-def _process(kind, args, threads, out):
+def _process(kind, args, threads, index, total, out):
     inner: queue.Queue = queue.Queue()
+    if kind == "api":  # spread the clients' schedules evenly over one interval
+        args_of = lambda t: (*args, (index * threads + t) / total, inner)  # noqa: E731
+    else:
+        args_of = lambda t: (*args, inner)  # noqa: E731
     target = _api_worker if kind == "api" else _sql_worker
-    workers = [threading.Thread(target=target, args=(*args, inner)) for _ in range(threads)]
+    workers = [threading.Thread(target=target, args=args_of(t)) for t in range(threads)]
     for w in workers:
         w.start()
     for w in workers:
@@ -116,7 +135,8 @@ def _load(kind, args_for_deadline, *, duration, processes=PROCESSES, threads=THR
     out = ctx.Queue()
     deadline = time.monotonic() + duration
     procs = [
-        ctx.Process(target=_process, args=(kind, args_for_deadline(deadline), threads, out)) for _ in range(processes)
+        ctx.Process(target=_process, args=(kind, args_for_deadline(deadline), threads, i, processes * threads, out))
+        for i in range(processes)
     ]
     started = time.monotonic()
     for p in procs:
@@ -154,27 +174,19 @@ def run() -> dict:
         api_key_id = conn.execute("SELECT id FROM api_apikey LIMIT 1").fetchone()[0]
 
     port = free_port()
-    workers = os.environ.get("BENCH_GUNICORN_WORKERS", "3")
-    threads = os.environ.get("BENCH_GUNICORN_THREADS", "4")
+    workers = os.environ.get("BENCH_GUNICORN_WORKERS", "4")
+    threads = os.environ.get("BENCH_GUNICORN_THREADS", "1")
+    worker_class = os.environ.get("BENCH_GUNICORN_CLASS", "sync")
+    # The production config (deploy/gunicorn.conf.py), access log included; only the pool differs.
     server = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "fusionprime.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            workers,
-            "--threads",
-            threads,
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
+            *(sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", workers, "--threads", threads),
+            *("--worker-class", worker_class, "fusionprime.wsgi:application"),
         ],
         cwd=ROOT,
         env={**env, "DJANGO_SETTINGS_MODULE": "fusionprime.settings.local"},
+        stdout=subprocess.DEVNULL,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -192,7 +204,7 @@ def run() -> dict:
         "api_create",
         {
             "concurrency": PROCESSES * THREADS,
-            "gunicorn": f"{workers} workers x {threads} threads (gthread)",
+            "gunicorn": f"{workers} workers x {threads} threads ({worker_class})",
             "api_peak": api,
             "baseline_psycopg": baseline,
             "ratio_api_to_baseline": round(api["per_s"] / baseline["per_s"], 3),
