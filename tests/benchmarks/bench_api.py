@@ -174,9 +174,9 @@ def run() -> dict:
         api_key_id = conn.execute("SELECT id FROM api_apikey LIMIT 1").fetchone()[0]
 
     port = free_port()
-    workers = os.environ.get("BENCH_GUNICORN_WORKERS", "4")
-    threads = os.environ.get("BENCH_GUNICORN_THREADS", "1")
-    worker_class = os.environ.get("BENCH_GUNICORN_CLASS", "sync")
+    workers = os.environ.get("BENCH_GUNICORN_WORKERS", "3")
+    threads = os.environ.get("BENCH_GUNICORN_THREADS", "4")
+    worker_class = os.environ.get("BENCH_GUNICORN_CLASS", "gthread")
     # The production config (deploy/gunicorn.conf.py), access log included; only the pool differs.
     server = subprocess.Popen(
         [
