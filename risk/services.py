@@ -69,6 +69,13 @@ def exposure_limit_remove(*, limit_id: int, actor: str) -> None:
         limit.delete()
 
 
+# Runs on every create, mostly finding nothing: a fixed statement skips the ORM's query compilation.
+_LOCK_LIMITS = (
+    f"SELECT id, counterparty, limit_amount FROM {ExposureLimit._meta.db_table}"  # noqa: S608 - a constant
+    " WHERE asset_id = %s AND counterparty IN (%s, %s) ORDER BY counterparty"
+)
+
+
 def exposure_limits_check(*, settlement: Settlement) -> None:
     """Refuses a new settlement that would take either party's open exposure over its limit.
 
@@ -81,11 +88,8 @@ def exposure_limits_check(*, settlement: Settlement) -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("exposure_limits_check must run inside the transaction that creates the settlement")
     parties = sorted({settlement.payer_reference, settlement.payee_reference})
-    limits = list(
-        ExposureLimit.objects.select_for_update()
-        .filter(asset_id=settlement.asset_id, counterparty__in=parties)
-        .order_by("counterparty")
-    )
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite under make run
+    limits = list(ExposureLimit.objects.raw(_LOCK_LIMITS + lock, [settlement.asset_id, parties[0], parties[-1]]))
     if not limits:
         return
     exposures = counterparty_open_exposures(
