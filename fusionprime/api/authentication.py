@@ -7,7 +7,6 @@ from rest_framework import authentication, exceptions
 from fusionprime.api.models import ApiKey
 from fusionprime.api.services import hash_secret, split_key
 
-
 # Runs on every request: a fixed statement skips the ORM's query compilation.
 _BY_PREFIX = f"SELECT * FROM {ApiKey._meta.db_table} WHERE prefix = %s"  # noqa: S608 - a constant
 
