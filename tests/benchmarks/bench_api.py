@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import psycopg
 
@@ -72,7 +73,37 @@ def _api_worker(url, key, deadline, rate, offset, out):
             if errors == 1:
                 print(f"API error {response.status}: {body[:300]!r}", flush=True)
     conn.close()
-    out.put((latencies, errors))
+    out.put((latencies, errors, 0.0))
+
+
+def _cpu_s(pid) -> float:
+    """User + system CPU seconds of a live process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _group_cpu_s(pgrp: int) -> float:
+    """CPU seconds of the live processes in a process group (gunicorn's master and workers)."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2]) == pgrp:
+                total += _cpu_s(pid)
+        except OSError:
+            continue
+    return total
+
+
+def _backends_cpu_s(db_url) -> float:
+    """CPU seconds of the PostgreSQL backends serving other sessions on this database (the server's)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return sum(_cpu_s(pid) for (pid,) in pids)
 
 
 SQL_CLAIM = """INSERT INTO api_idempotencyrecord (api_key_id, key, request_hash, state, locked_at, created_at,
@@ -92,6 +123,8 @@ SQL_COMPLETE = """UPDATE api_idempotencyrecord SET state='completed', response_s
 
 def _sql_worker(db_url, api_key_id, deadline, out):
     conn = psycopg.connect(db_url, autocommit=True)
+    backend = conn.info.backend_pid
+    cpu_before = _cpu_s(backend) + time.thread_time()
     latencies = []
     while True:
         start = time.monotonic()
@@ -106,8 +139,10 @@ def _sql_worker(db_url, api_key_id, deadline, out):
             conn.execute(SQL_EVENT, (f"evt_{ident[:26]}", f"stl_{ident[:26]}", '{"amount": "1250.50"}'))
             conn.execute(SQL_COMPLETE, (b'{"id": "x"}', api_key_id, ident))
         latencies.append(time.monotonic() - start)
+    # The backend's CPU is read before it exits with the connection; the database's share of the work.
+    cpu = _cpu_s(backend) + time.thread_time() - cpu_before
     conn.close()
-    out.put((latencies, 0))
+    out.put((latencies, 0, cpu))
 
 
 def _process(kind, args, threads, index, total, out):
@@ -122,15 +157,17 @@ def _process(kind, args, threads, index, total, out):
         w.start()
     for w in workers:
         w.join()
-    latencies, errors = [], 0
+    latencies, errors, cpu = [], 0, 0.0
     while not inner.empty():
-        lat, err = inner.get()
+        lat, err, c = inner.get()
         latencies += lat
         errors += err
-    out.put((latencies, errors))
+        cpu += c
+    out.put((latencies, errors, cpu))
 
 
-def _load(kind, args_for_deadline, *, duration, processes=PROCESSES, threads=THREADS):
+def _load(kind, args_for_deadline, *, duration, processes=PROCESSES, threads=THREADS, server_cpu=None):
+    """Runs the load; `server_cpu()` (CPU seconds so far of what serves it) gives CPU ms per request."""
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     deadline = time.monotonic() + duration
@@ -138,6 +175,7 @@ def _load(kind, args_for_deadline, *, duration, processes=PROCESSES, threads=THR
         ctx.Process(target=_process, args=(kind, args_for_deadline(deadline), threads, i, processes * threads, out))
         for i in range(processes)
     ]
+    cpu_before = server_cpu() if server_cpu else 0.0
     started = time.monotonic()
     for p in procs:
         p.start()
@@ -145,12 +183,14 @@ def _load(kind, args_for_deadline, *, duration, processes=PROCESSES, threads=THR
     for p in procs:
         p.join(30)
     elapsed = time.monotonic() - started
-    latencies = [x for lat, _ in results for x in lat]
-    errors = sum(e for _, e in results)
+    latencies = [x for lat, _, _ in results for x in lat]
+    errors = sum(e for _, e, _ in results)
+    cpu = (server_cpu() - cpu_before) if server_cpu else sum(c for _, _, c in results)
     return {
         "requests": len(latencies),
         "errors": errors,
         "per_s": round(len(latencies) / elapsed, 1),
+        "cpu_ms_per_request": round(cpu / max(1, len(latencies)) * 1000, 2),
         **summary_ms(latencies),
     }
 
@@ -193,11 +233,12 @@ def run() -> dict:
     try:
         wait_for_port(port, timeout=30, proc=server, what="gunicorn")
         _load("api", lambda d: (url, key, d, 0), duration=WARMUP)
-        api = _load("api", lambda d: (url, key, d, 0), duration=DURATION)
+        served_by = lambda: _group_cpu_s(server.pid) + _backends_cpu_s(db_url)  # noqa: E731
+        api = _load("api", lambda d: (url, key, d, 0), duration=DURATION, server_cpu=served_by)
         baseline = _load("sql", lambda d: (db_url, api_key_id, d), duration=DURATION)
         half_rate = api["per_s"] / 2
         per_thread = half_rate / (PROCESSES * THREADS)
-        steady = _load("api", lambda d: (url, key, d, per_thread), duration=DURATION)
+        steady = _load("api", lambda d: (url, key, d, per_thread), duration=DURATION, server_cpu=served_by)
     finally:
         stop(server)
     return report(
@@ -208,6 +249,9 @@ def run() -> dict:
             "api_peak": api,
             "baseline_psycopg": baseline,
             "ratio_api_to_baseline": round(api["per_s"] / baseline["per_s"], 3),
+            # CPU per create (gunicorn + its PostgreSQL backends vs psycopg loop + its backends): what the
+            # throughput ratio would be with the cores to itself, less sensitive to a busy shared machine.
+            "cpu_ratio_baseline_to_api": round(baseline["cpu_ms_per_request"] / api["cpu_ms_per_request"], 3),
             "at_half_peak": {"target_per_s": round(half_rate, 1), **steady},
             "targets": {"ratio_min": 0.35, "p95_ms_at_half_peak_max": 50},
         },
