@@ -787,9 +787,8 @@ def range_apply(
             fresh = [(log, by_key.get((ev.block_hash, ev.log_index), ev)) for log, ev in fresh]
         drafts: list[EventDraft] = []
         for log, ev in fresh:
-            # The escrow row was created in this transaction: its first event needs no sequence look-up.
-            first = ev.escrow_id in writer.created and log.spec.name == "EscrowCreated"
-            writer.created.discard(ev.escrow_id)
+            # The escrow row is created in this transaction: its events need no sequence look-up.
+            first = ev.escrow_id in writer.created
             draft = _draft(chain, ev, f"escrow.{log.spec.snake_name}", _event_payload(chain, ev), first=first)
             ev.event_id = draft.id
             drafts.append(draft)

@@ -71,12 +71,11 @@ def run() -> dict:
         blocks = end - start + 1
 
         bare_events, bare_s = _bare_loop(driver, [factory, *addresses], start, end)
-        relayer = Relayer(chain)
         profiler = cProfile.Profile() if PROFILE else None
         began = time.perf_counter()
         if profiler:
             profiler.enable()
-        result = relayer.tick(from_block=start, to_block=end, time_budget=float("inf"))
+        result = Relayer(chain).tick(from_block=start, to_block=end, time_budget=float("inf"))
         if profiler:
             profiler.disable()
         relayer_s = time.perf_counter() - began
