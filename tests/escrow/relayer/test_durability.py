@@ -1,3 +1,4 @@
+import gc
 import random
 
 import psycopg
@@ -53,6 +54,22 @@ def test_a_crash_between_writes_of_a_range_loses_nothing_and_duplicates_nothing(
     assert_recorded_equals_chain(chain, driver, up_to=result.to_block)
     assert ChainEvent.objects.count() == Event.objects.filter(aggregate_type="escrow").count() == 30
     assert Settlement.objects.get(pk=settlement.id).status in ("settled", "refunded")
+
+
+def test_a_range_runs_without_the_cyclic_gc_which_is_back_on_after_a_crash(chain, driver, monkeypatch):
+    escrow_wave(driver, count=2, rng=random.Random(5))
+    driver.mine(2)
+    seen = []
+
+    def crash(name):
+        seen.append(gc.isenabled())
+        raise Crash(name)
+
+    monkeypatch.setattr(services, "_fail_point", crash)
+    with pytest.raises(Crash):
+        relay(chain)
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def test_a_second_relayer_on_the_same_chain_skips_while_the_lock_is_held(chain, driver):
