@@ -8,6 +8,7 @@ import psycopg
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from escrow.models import (
@@ -362,19 +363,8 @@ def instruction_key(ev: ChainEvent) -> str | None:
     return None
 
 
-def _instruction_rebuild(*, chain: Chain, handler: str, key: str) -> None:
-    """Rebuilds one instruction from its non-removed events (deleted when a reorg removed them all)."""
-    events = ChainEvent.objects.filter(chain=chain, address=handler, removed=False)
-    if key.startswith("rejected:"):
-        _, block_hash, log_index = key.split(":")
-        events = events.filter(block_hash=block_hash, log_index=int(log_index), event_name="MessageRejected")
-    else:
-        source_key, nonce = key.rsplit(":", 1)
-        events = events.filter(event_name__in=MESSAGE_EVENTS, args__sourceKey=source_key, args__nonce=nonce)
-    events = list(events.order_by("block_number", "log_index"))
-    if not events:
-        CrossChainInstruction.objects.filter(chain=chain, handler_address=handler, key=key).delete()
-        return
+def _instruction_row(events: list[ChainEvent]) -> dict:
+    """One instruction's fields, from its non-removed events in chain order."""
     row: dict = {"reason": "", "expected_nonce": None, "failures": 0}
     for ev in events:
         args = ev.args
@@ -401,15 +391,39 @@ def _instruction_rebuild(*, chain: Chain, handler: str, key: str) -> None:
         else:  # InstructionFailed: stored by the handler, retryable
             row.update(status=InstructionStatus.FAILED, reason=decode_revert(args["reason"]), expected_nonce=None)
             row["failures"] += 1
-    # The escrow may be created after a failed instruction named it (its predicted address).
-    row["escrow"] = Escrow.objects.filter(chain=chain, address=row["escrow_address"]).first()
-    CrossChainInstruction.objects.update_or_create(chain=chain, handler_address=handler, key=key, defaults=row)
+    return row
 
 
 def _instructions_rebuild(*, chain: Chain, events) -> None:
+    """Rebuilds the instructions these events belong to from their non-removed events (deleted when a
+    reorg removed them all): one query reads every instruction's events, one its escrows."""
     keys = {(ev.address, key) for ev in events if (key := instruction_key(ev))}
+    if not keys:
+        return
+    wanted = Q()
+    for handler, key in keys:
+        if key.startswith("rejected:"):
+            _, block_hash, log_index = key.split(":")
+            wanted |= Q(address=handler, block_hash=block_hash, log_index=int(log_index), event_name="MessageRejected")
+        else:
+            source_key, nonce = key.rsplit(":", 1)
+            wanted |= Q(address=handler, event_name__in=MESSAGE_EVENTS, args__sourceKey=source_key, args__nonce=nonce)
+    found: dict[tuple[str, str], list[ChainEvent]] = {}
+    for ev in ChainEvent.objects.filter(wanted, chain=chain, removed=False).order_by("block_number", "log_index"):
+        found.setdefault((ev.address, instruction_key(ev)), []).append(ev)
+    rows = {handler_key: _instruction_row(evs) for handler_key, evs in found.items() if handler_key in keys}
+    # The escrow may be created after a failed instruction named it (its predicted address).
+    escrows = {
+        e.address: e
+        for e in Escrow.objects.filter(chain=chain, address__in={row["escrow_address"] for row in rows.values()})
+    }
     for handler, key in sorted(keys):
-        _instruction_rebuild(chain=chain, handler=handler, key=key)
+        row = rows.get((handler, key))
+        if row is None:
+            CrossChainInstruction.objects.filter(chain=chain, handler_address=handler, key=key).delete()
+            continue
+        row["escrow"] = escrows.get(row["escrow_address"])
+        CrossChainInstruction.objects.update_or_create(chain=chain, handler_address=handler, key=key, defaults=row)
 
 
 # ------------------------------------------------------------------ one range
