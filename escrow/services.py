@@ -714,7 +714,8 @@ def _escrows_update(escrows: list[Escrow]) -> None:
         Escrow.objects.bulk_update(escrows, [*_PROJECTION_FIELDS, "updated_at"])
         return
     columns = {name: [getattr(escrow, name) for escrow in escrows] for name in ("id", *_PROJECTION_FIELDS)}
-    # Binary parameters on a server-binding cursor: arrays go as they are, not quoted element by element.
+    # Binary parameters on a server-binding cursor: arrays go as they are, not quoted element by element
+    # (never prepared: a transaction-pooling proxy may sit in front of PostgreSQL).
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             """UPDATE escrow_escrow AS e
@@ -724,6 +725,7 @@ def _escrows_update(escrows: list[Escrow]) -> None:
                     AS v(id, approvals, emergency_approvals, state, payment_pending, last_seq)
                WHERE e.id = v.id""",
             [now, *columns.values()],
+            prepare=False,
         )
         if cursor.rowcount != len(escrows):
             raise RuntimeError(f"updated {cursor.rowcount} of {len(escrows)} escrows")
