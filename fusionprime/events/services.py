@@ -40,12 +40,10 @@ def copy_insert(objs: list[models.Model]) -> None:
         return
     db = connections[DEFAULT_DB_ALIAS]  # the proxy's per-attribute look-up shows at 10⁴ values
     meta = objs[0]._meta
-    fields = meta.concrete_fields
-    stamped = [
-        (i, f) for i, f in enumerate(fields) if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    json = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
-    times = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.DateTimeField) and (i, f) not in stamped]
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    stamped = [i for i, f in enumerate(fields) if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    json_fields = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    times = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.DateTimeField) and i not in stamped]
     if isinstance(meta.pk, models.AutoField):
         _reserve_ids(db, meta, [obj for obj in objs if obj.pk is None])
     db.ensure_connection()
@@ -54,14 +52,14 @@ def copy_insert(objs: list[models.Model]) -> None:
     with db.connection.cursor() as cursor, cursor.copy(sql) as copy:
         for obj in objs:
             row = [getattr(obj, f.attname) for f in fields]
-            for i, f in json:
+            for i, f in json_fields:
                 row[i] = f.get_db_prep_save(row[i], db)
             for i, f in times:
                 # An aware datetime goes to PostgreSQL as it is; a naive one gets Django's warning and zone.
                 if row[i] is not None and timezone.is_naive(row[i]):
                     row[i] = f.get_db_prep_save(row[i], db)
-            for i, f in stamped:
-                row[i] = f.pre_save(obj, add=True)
+            for i in stamped:
+                row[i] = fields[i].pre_save(obj, add=True)
             copy.write_row(row)
     for obj in objs:
         obj._state.adding = False

@@ -127,3 +127,13 @@ def test_escrow_and_chain_event_rows_written_by_copy_equal_the_orm_rows():
     after = event(orm, 3)
     after.save()
     assert after.pk > max(e.pk for e in copied_events)
+
+
+def test_a_naive_datetime_is_stored_as_the_orm_stores_it():
+    orm, copied = _event("esc_c"), _event("esc_d")
+    orm.occurred_at = copied.occurred_at = datetime(2026, 1, 2, 3, 4, 5)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        Event.objects.bulk_create([orm])
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        copy_insert([copied])
+    _assert_same_rows(Event, orm, copied, differ={"id", "aggregate_id"})
