@@ -4,9 +4,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from escrow.models import (
@@ -30,7 +32,7 @@ from escrow.models import (
 from escrow.refs import settlement_id_from_ref
 from escrow.relayer.decoding import DecodedLog, decode_revert
 from fusionprime.errors import Conflict, NotFound, ValidationError
-from fusionprime.events.services import EventDraft, events_record
+from fusionprime.events.services import EventDraft, copy_insert, events_record
 from fusionprime.ids import new_id
 from fusionprime.money import format_amount, from_base_units
 from settlements import services as settlement_services
@@ -245,10 +247,11 @@ def checkpoint_start_at(*, chain: Chain, block_number: int) -> Checkpoint:
 
 def flags_raise(*, chain: Chain, flags: list[tuple]) -> list[TreasuryFlag]:
     """Raises (kind, detail, chain_event, escrow, settlement) flags in one insert, each logged."""
-    rows = TreasuryFlag.objects.bulk_create(
+    rows = [
         TreasuryFlag(chain=chain, kind=kind, detail=detail, escrow=escrow, chain_event=ev, settlement=settlement)
         for kind, detail, ev, escrow, settlement in flags
-    )
+    ]
+    copy_insert(rows)
     for flag in rows:
         log = logger.error if flag.kind == FlagKind.REORG_TERMINAL else logger.warning
         log(
@@ -360,19 +363,8 @@ def instruction_key(ev: ChainEvent) -> str | None:
     return None
 
 
-def _instruction_rebuild(*, chain: Chain, handler: str, key: str) -> None:
-    """Rebuilds one instruction from its non-removed events (deleted when a reorg removed them all)."""
-    events = ChainEvent.objects.filter(chain=chain, address=handler, removed=False)
-    if key.startswith("rejected:"):
-        _, block_hash, log_index = key.split(":")
-        events = events.filter(block_hash=block_hash, log_index=int(log_index), event_name="MessageRejected")
-    else:
-        source_key, nonce = key.rsplit(":", 1)
-        events = events.filter(event_name__in=MESSAGE_EVENTS, args__sourceKey=source_key, args__nonce=nonce)
-    events = list(events.order_by("block_number", "log_index"))
-    if not events:
-        CrossChainInstruction.objects.filter(chain=chain, handler_address=handler, key=key).delete()
-        return
+def _instruction_row(events: list[ChainEvent]) -> dict:
+    """One instruction's fields, from its non-removed events in chain order."""
     row: dict = {"reason": "", "expected_nonce": None, "failures": 0}
     for ev in events:
         args = ev.args
@@ -399,15 +391,39 @@ def _instruction_rebuild(*, chain: Chain, handler: str, key: str) -> None:
         else:  # InstructionFailed: stored by the handler, retryable
             row.update(status=InstructionStatus.FAILED, reason=decode_revert(args["reason"]), expected_nonce=None)
             row["failures"] += 1
-    # The escrow may be created after a failed instruction named it (its predicted address).
-    row["escrow"] = Escrow.objects.filter(chain=chain, address=row["escrow_address"]).first()
-    CrossChainInstruction.objects.update_or_create(chain=chain, handler_address=handler, key=key, defaults=row)
+    return row
 
 
 def _instructions_rebuild(*, chain: Chain, events) -> None:
+    """Rebuilds the instructions these events belong to from their non-removed events (deleted when a
+    reorg removed them all): one query reads every instruction's events, one its escrows."""
     keys = {(ev.address, key) for ev in events if (key := instruction_key(ev))}
+    if not keys:
+        return
+    wanted = Q()
+    for handler, key in keys:
+        if key.startswith("rejected:"):
+            _, block_hash, log_index = key.split(":")
+            wanted |= Q(address=handler, block_hash=block_hash, log_index=int(log_index), event_name="MessageRejected")
+        else:
+            source_key, nonce = key.rsplit(":", 1)
+            wanted |= Q(address=handler, event_name__in=MESSAGE_EVENTS, args__sourceKey=source_key, args__nonce=nonce)
+    found: dict[tuple[str, str], list[ChainEvent]] = {}
+    for ev in ChainEvent.objects.filter(wanted, chain=chain, removed=False).order_by("block_number", "log_index"):
+        found.setdefault((ev.address, instruction_key(ev)), []).append(ev)
+    rows = {handler_key: _instruction_row(evs) for handler_key, evs in found.items() if handler_key in keys}
+    # The escrow may be created after a failed instruction named it (its predicted address).
+    escrows = {
+        e.address: e
+        for e in Escrow.objects.filter(chain=chain, address__in={row["escrow_address"] for row in rows.values()})
+    }
     for handler, key in sorted(keys):
-        _instruction_rebuild(chain=chain, handler=handler, key=key)
+        row = rows.get((handler, key))
+        if row is None:
+            CrossChainInstruction.objects.filter(chain=chain, handler_address=handler, key=key).delete()
+            continue
+        row["escrow"] = escrows.get(row["escrow_address"])
+        CrossChainInstruction.objects.update_or_create(chain=chain, handler_address=handler, key=key, defaults=row)
 
 
 # ------------------------------------------------------------------ one range
@@ -484,15 +500,36 @@ class _RangeWriter:
         self.chain = chain
         self.outcome = outcome
         self.escrows: dict[str, Escrow] = {}
+        # Escrows first seen in this range: inserted in one write once the range's logs are applied.
+        self.new: dict[str, Escrow] = {}
         self.pending_flags: list = []
         self.created: set[str] = set()
         self.tokens = {t.token_address: t.asset for t in ChainToken.objects.filter(chain=chain).select_related("asset")}
+        # The range's settlements and the escrows backing them, loaded up front in one query each and
+        # kept current here: a settlement can move twice in one range (funded, then settled).
+        self.settlements: dict[str, Settlement] = {}
+        self.backers: dict[str, dict[str, Escrow]] = {}
 
     def load_escrows(self, addresses: set[str]) -> None:
         missing = addresses - set(self.escrows)
         if missing:
-            for escrow in Escrow.objects.filter(chain=self.chain, address__in=missing).select_related("settlement"):
+            for escrow in Escrow.objects.filter(chain=self.chain, address__in=missing):
                 self.escrows[escrow.address] = escrow
+
+    def load_settlements(self, logs: list[DecodedLog]) -> None:
+        ids = {escrow.settlement_id for escrow in self.escrows.values()} | {
+            settlement_id_from_ref(log.args["settlementRef"])
+            for log in logs
+            if log.spec.name == "EscrowCreated" and log.spec.contract == "EscrowFactory"
+        }
+        ids.discard(None)
+        if not ids:
+            return
+        # A plain read, as before: the settlement services lock the row for each real transition.
+        self.settlements = {s.id: s for s in Settlement.objects.select_related("asset").filter(pk__in=ids)}
+        loaded = {escrow.pk: escrow for escrow in self.escrows.values()}
+        for escrow in Escrow.objects.filter(settlement_id__in=self.settlements):
+            self.backers.setdefault(escrow.settlement_id, {})[escrow.pk] = loaded.get(escrow.pk, escrow)
 
     def flag(self, kind, detail, ev=None, escrow=None, settlement=None):
         # Raised once the range's chain events exist (a flag points at its event).
@@ -507,23 +544,37 @@ class _RangeWriter:
     def escrow_for_created(self, log: DecodedLog) -> Escrow:
         address = log.args["escrow"]
         escrow = self.escrows.get(address)
-        new = escrow is None
-        if new:
+        if escrow is None:
             escrow = Escrow(id=new_id("esc"), chain=self.chain, address=address)
             self.outcome.new_escrows += 1
             self.created.add(escrow.id)
+            self.new[address] = escrow
         escrow_apply_event(escrow, "EscrowCreated", log.args, block_number=log.block_number, tx_hash=log.tx_hash)
         escrow.asset = self.tokens.get(escrow.token_address)
-        escrow.save(force_insert=new)  # a new id: skip the UPDATE Django would try first
+        if address not in self.new:
+            escrow.save()  # created again (a reorg or a re-scan): every creation field
         self.escrows[address] = escrow
         return escrow
 
+    def insert_new_escrows(self) -> set[str]:
+        """Writes the range's new escrows in their state after its logs; returns their addresses."""
+        copy_insert(list(self.new.values()))
+        inserted, self.new = set(self.new), {}
+        return inserted
+
     # -------------------------------------------------------------- settlements
+    def backer(self, settlement: Settlement, escrow: Escrow) -> Escrow | None:
+        """Another live escrow already backing the settlement (the latest created, as the admin lists them)."""
+        others = [
+            other
+            for other in self.backers.get(settlement.id, {}).values()
+            if other.pk != escrow.pk and other.settlement_id == settlement.id and other.state != EscrowState.ORPHANED
+        ]
+        return max(others, key=lambda other: (other.created_block, other.pk), default=None)
+
     def link_settlement(self, escrow: Escrow, ev: ChainEvent) -> None:
         settlement_id = settlement_id_from_ref(escrow.settlement_ref)
-        settlement = (
-            Settlement.objects.select_related("asset").filter(pk=settlement_id).first() if settlement_id else None
-        )
+        settlement = self.settlements.get(settlement_id) if settlement_id else None
         if settlement is None:
             self.flag(
                 FlagKind.UNKNOWN_SETTLEMENT_REF,
@@ -558,7 +609,7 @@ class _RangeWriter:
                     f"amount {format_amount(on_chain, decimals=escrow.asset.decimals)} != "
                     f"{format_amount(settlement.amount, decimals=settlement.asset.decimals)}"
                 )
-        other = settlement.escrows.exclude(pk=escrow.pk).exclude(state=EscrowState.ORPHANED).first()
+        other = self.backer(settlement, escrow)
         if other is not None:
             problems.append(f"settlement is already backed by escrow {other.address}")
         if problems:
@@ -571,9 +622,11 @@ class _RangeWriter:
             )
             return
         escrow.settlement = settlement
-        escrow.save(update_fields=["settlement", "updated_at"])
+        self.backers.setdefault(settlement.id, {})[escrow.pk] = escrow
+        if escrow.address not in self.new:
+            escrow.save(update_fields=["settlement", "updated_at"])
         if settlement.status == SettlementStatus.PENDING:
-            settlement_services.settlement_mark_funded(
+            self.settlements[settlement.id] = settlement_services.settlement_mark_funded(
                 settlement_id=settlement.id,
                 actor=RELAYER_ACTOR,
                 reason=f"escrow {escrow.address} funded on {self.chain.name}",
@@ -590,7 +643,7 @@ class _RangeWriter:
             )
 
     def settle(self, escrow: Escrow, ev: ChainEvent, released: bool) -> None:
-        settlement = Settlement.objects.filter(pk=escrow.settlement_id).first()
+        settlement = self.settlements.get(escrow.settlement_id) or Settlement.objects.get(pk=escrow.settlement_id)
         target = SettlementStatus.SETTLED if released else SettlementStatus.REFUNDED
         if settlement.status == target:
             # Seen again after a reorg put it back on the canonical chain: the open reorg flag is moot.
@@ -613,7 +666,7 @@ class _RangeWriter:
             )
             return
         service = settlement_services.settlement_mark_settled if released else settlement_services.settlement_refund
-        service(
+        self.settlements[settlement.id] = service(
             settlement_id=settlement.id,
             actor=RELAYER_ACTOR,
             reason=f"escrow {escrow.address}: {ev.event_name} on {self.chain.name}",
@@ -650,6 +703,37 @@ class _RangeWriter:
             self.settle(escrow, ev, released=False)
 
 
+def _escrows_update(escrows: list[Escrow]) -> None:
+    """Writes the projection fields of existing escrows in one UPDATE."""
+    if not escrows:
+        return
+    now = timezone.now()
+    if connection.vendor != "postgresql":  # `make run` on SQLite
+        for escrow in escrows:
+            escrow.updated_at = now
+        Escrow.objects.bulk_update(escrows, [*_PROJECTION_FIELDS, "updated_at"])
+        return
+    columns = {name: [getattr(escrow, name) for escrow in escrows] for name in ("id", *_PROJECTION_FIELDS)}
+    # Binary parameters on a server-binding cursor: arrays go as they are, not quoted element by element
+    # (never prepared: a transaction-pooling proxy may sit in front of PostgreSQL).
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            """UPDATE escrow_escrow AS e
+               SET approvals = v.approvals, emergency_approvals = v.emergency_approvals, state = v.state,
+                   payment_pending = v.payment_pending, last_seq = v.last_seq, updated_at = %b
+               FROM unnest(%b::text[], %b::int[], %b::int[], %b::text[], %b::bool[], %b::bigint[])
+                    AS v(id, approvals, emergency_approvals, state, payment_pending, last_seq)
+               WHERE e.id = v.id""",
+            [now, *columns.values()],
+            prepare=False,
+        )
+        if cursor.rowcount != len(escrows):
+            raise RuntimeError(f"updated {cursor.rowcount} of {len(escrows)} escrows")
+
+
+_PROJECTION_FIELDS = ("approvals", "emergency_approvals", "state", "payment_pending", "last_seq")
+
+
 def _fail_point(name: str) -> None:
     """Tests replace this to crash the range transaction between two writes."""
 
@@ -677,6 +761,7 @@ def range_apply(
         writer.load_escrows(
             {log.address for log in logs} | {log.args["escrow"] for log in logs if "escrow" in log.args}
         )
+        writer.load_settlements(logs)
         restored = []
         fresh: list[tuple[DecodedLog, ChainEvent]] = []
         for log in logs:
@@ -718,17 +803,17 @@ def range_apply(
             fresh = [(log, by_key.get((ev.block_hash, ev.log_index), ev)) for log, ev in fresh]
         drafts: list[EventDraft] = []
         for log, ev in fresh:
-            # The escrow row was created in this transaction: its first event needs no sequence look-up.
-            first = ev.escrow_id in writer.created and log.spec.name == "EscrowCreated"
-            writer.created.discard(ev.escrow_id)
+            # The escrow row is created in this transaction: its events need no sequence look-up.
+            first = ev.escrow_id in writer.created
             draft = _draft(chain, ev, f"escrow.{log.spec.snake_name}", _event_payload(chain, ev), first=first)
             ev.event_id = draft.id
             drafts.append(draft)
             writer.handle(log, ev, replaying=not advance)
             outcome.recorded += 1
+        inserted = writer.insert_new_escrows()
         events_record(drafts)  # one batch: the range's events are the bulk of its writes
         _fail_point("after_event_log")
-        ChainEvent.objects.bulk_create([ev for _, ev in fresh if ev.pk is None])
+        copy_insert([ev for _, ev in fresh if ev.pk is None])
         if restored:
             ChainEvent.objects.bulk_update([ev for _, ev in fresh if ev.pk is not None], ["event_id"])
         writer.raise_flags()
@@ -739,18 +824,8 @@ def range_apply(
                 escrow = writer.escrows[address]
                 _escrow_replay(escrow)
                 outcome.touched.add(address)
-        now = timezone.now()
-        for address in outcome.touched:
-            escrow = writer.escrows[address]
-            # One small UPDATE each is cheaper here than bulk_update's CASE expressions over many rows.
-            Escrow.objects.filter(pk=escrow.pk).update(
-                approvals=escrow.approvals,
-                emergency_approvals=escrow.emergency_approvals,
-                state=escrow.state,
-                payment_pending=escrow.payment_pending,
-                last_seq=escrow.last_seq,
-                updated_at=now,
-            )
+                inserted.discard(address)  # its replayed state is newer than the inserted one
+        _escrows_update([writer.escrows[address] for address in outcome.touched - inserted])
         if advance:
             end_header = headers[end]
             checkpoint.block_number = end

@@ -7,7 +7,7 @@ events such as OpenZeppelin's OwnershipTransferred, and the first file by name m
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from eth_abi import decode as abi_decode
@@ -32,7 +32,7 @@ class EventSpec:
     data: tuple[tuple[str, str], ...]
     order: tuple[str, ...]
 
-    @property
+    @cached_property  # asked once per recorded log
     def snake_name(self) -> str:
         return "".join(f"_{c.lower()}" if c.isupper() else c for c in self.name).lstrip("_")
 

@@ -6,6 +6,7 @@ PostgreSQL database, the relayer's full path (provider pool, verification, one t
 with chain events, projections, event-log rows and webhook hooks, checkpoint).
 """
 
+import cProfile
 import os
 import random
 import sys
@@ -17,6 +18,9 @@ ESCROWS = int(os.environ.get("BENCH_RELAYER_ESCROWS", "800"))
 PER_WAVE = int(os.environ.get("BENCH_RELAYER_PER_WAVE", "50"))
 EMPTY_BLOCKS = int(os.environ.get("BENCH_RELAYER_EMPTY_BLOCKS", "40"))
 RANGE = int(os.environ.get("BENCH_RELAYER_RANGE", "2000"))
+# A path: the relayer's tick runs under cProfile and its stats are written there (the timings then
+# include the profiler's overhead, so the ratio is not comparable).
+PROFILE = os.environ.get("BENCH_RELAYER_PROFILE", "")
 
 
 def _bare_loop(driver, addresses: list[str], start: int, end: int) -> tuple[int, float]:
@@ -67,9 +71,16 @@ def run() -> dict:
         blocks = end - start + 1
 
         bare_events, bare_s = _bare_loop(driver, [factory, *addresses], start, end)
+        profiler = cProfile.Profile() if PROFILE else None
         began = time.perf_counter()
+        if profiler:
+            profiler.enable()
         result = Relayer(chain).tick(from_block=start, to_block=end, time_budget=float("inf"))
+        if profiler:
+            profiler.disable()
         relayer_s = time.perf_counter() - began
+        if profiler:
+            profiler.dump_stats(PROFILE)
         if result.status != "ok" or result.events != bare_events:
             raise SystemExit(
                 f"relayer recorded {result.events} of {bare_events} events: {result.status} {result.error}"

@@ -1,3 +1,4 @@
+import gc
 import random
 
 import psycopg
@@ -55,6 +56,22 @@ def test_a_crash_between_writes_of_a_range_loses_nothing_and_duplicates_nothing(
     assert Settlement.objects.get(pk=settlement.id).status in ("settled", "refunded")
 
 
+def test_a_range_runs_without_the_cyclic_gc_which_is_back_on_after_a_crash(chain, driver, monkeypatch):
+    escrow_wave(driver, count=2, rng=random.Random(5))
+    driver.mine(2)
+    seen = []
+
+    def crash(name):
+        seen.append(gc.isenabled())
+        raise Crash(name)
+
+    monkeypatch.setattr(services, "_fail_point", crash)
+    with pytest.raises(Crash):
+        relay(chain)
+    assert seen == [False]
+    assert gc.isenabled()
+
+
 def test_a_second_relayer_on_the_same_chain_skips_while_the_lock_is_held(chain, driver):
     dsn = django_settings.DATABASES["default"]
     with psycopg.connect(
@@ -66,7 +83,7 @@ def test_a_second_relayer_on_the_same_chain_skips_while_the_lock_is_held(chain, 
     assert relay(chain).status == "ok"
 
 
-def _create(driver, ref, amount):
+def _create(driver, ref, amount, *, deadline_in=86400):
     payer, payee, a1 = driver.accounts[1:4]
     escrow, tx = driver.create_escrow(
         payer=payer,
@@ -76,7 +93,7 @@ def _create(driver, ref, amount):
         approvers=[a1],
         threshold=1,
         release_time=0,
-        deadline=driver.now() + 86400,
+        deadline=driver.now() + deadline_in,  # escrows with equal parameters would share an address
     )
     driver.receipt(tx)
     return escrow
@@ -143,3 +160,39 @@ def test_refund_paths_move_the_settlement_to_refunded(chain, driver):
         assert settlement.status == "refunded", kind
         assert Escrow.objects.get(address=escrow).state == "refunded"
     assert not TreasuryFlag.objects.exists()
+
+
+def test_a_settlement_backed_twice_funds_once_and_flags_every_other_escrow(chain, driver):
+    # given two escrow settlements; the first is funded by an escrow relayed in an earlier range
+    earlier = SettlementFactory(amount="0.001", asset="ETH", rail="escrow", chain_id=31337)
+    fresh = SettlementFactory(amount="0.001", asset="ETH", rail="escrow", chain_id=31337)
+    first = _create(driver, settlement_ref_for(earlier.id), ETH // 1000)
+    driver.mine(2)
+    assert relay(chain).status == "ok"
+    assert Settlement.objects.get(pk=earlier.id).status == "funded"
+
+    # when one range carries another escrow for it, and two escrows for the other settlement
+    again = _create(driver, settlement_ref_for(earlier.id), ETH // 1000, deadline_in=86401)
+    winner = _create(driver, settlement_ref_for(fresh.id), ETH // 1000)
+    loser = _create(driver, settlement_ref_for(fresh.id), ETH // 1000, deadline_in=86401)
+    driver.receipt(driver.approve(winner, driver.accounts[3]))
+    driver.receipt(driver.release(winner, driver.accounts[2]))
+    driver.mine(2)
+    result = relay(chain)
+
+    # then each settlement follows its first escrow only (funded and settled within the same range)
+    assert result.status == "ok", result.error
+    assert Settlement.objects.get(pk=earlier.id).status == "funded"
+    assert Settlement.objects.get(pk=fresh.id).status == "settled"
+    assert Escrow.objects.get(address=first).settlement_id == earlier.id
+    assert Escrow.objects.get(address=winner).settlement_id == fresh.id
+    assert Escrow.objects.get(address=winner).state == "released"  # inserted in its state after the range
+    # and every other escrow is flagged as a mismatch naming the escrow that backs the settlement
+    flags = {f.escrow.address: f for f in TreasuryFlag.objects.select_related("escrow")}
+    assert set(flags) == {again, loser}
+    assert all(f.kind == FlagKind.SETTLEMENT_MISMATCH for f in flags.values())
+    assert f"already backed by escrow {first}" in flags[again].detail
+    assert f"already backed by escrow {winner}" in flags[loser].detail
+    assert Escrow.objects.get(address=again).settlement_id is None
+    assert Escrow.objects.get(address=loser).settlement_id is None
+    assert_recorded_equals_chain(chain, driver, up_to=result.to_block)
