@@ -31,8 +31,9 @@ from escrow.models import (
 )
 from escrow.refs import settlement_id_from_ref
 from escrow.relayer.decoding import DecodedLog, decode_revert
+from fusionprime.db import copy_insert
 from fusionprime.errors import Conflict, NotFound, ValidationError
-from fusionprime.events.services import EventDraft, copy_insert, events_record
+from fusionprime.events.services import EventDraft, events_record
 from fusionprime.ids import new_id
 from fusionprime.money import format_amount, from_base_units
 from settlements import services as settlement_services

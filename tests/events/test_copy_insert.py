@@ -7,8 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from escrow.models import Chain, ChainEvent, Escrow, EscrowState
+from fusionprime.db import copy_insert
 from fusionprime.events.models import Event
-from fusionprime.events.services import copy_insert
 from fusionprime.ids import new_id
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,58 @@
+"""Bulk writes faster than the ORM's, with the ORM's semantics."""
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.utils import timezone
+
+
+def copy_insert(objs: list[models.Model]) -> None:
+    """Inserts model instances (all of one model) like `bulk_create`, with PostgreSQL's COPY.
+
+    bulk_create's `INSERT … SELECT * FROM UNNEST(%s::text[], …)` has psycopg quote every array
+    element in Python; COPY streams the rows instead and is the fastest bulk insert. Every concrete
+    field is written as bulk_create would write it: auto_now(_add) stamps via `pre_save`, JSON
+    through the backend's own adapter, datetimes through the field (naive-time handling); an auto
+    primary key left empty is reserved from its sequence first, so the callers get their pks.
+    """
+    if not objs:
+        return
+    if connection.vendor != "postgresql":  # `make run` on SQLite
+        type(objs[0]).objects.bulk_create(objs)
+        return
+    db = connections[DEFAULT_DB_ALIAS]  # the proxy's per-attribute look-up shows at 10⁴ values
+    meta = objs[0]._meta
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    stamped = [i for i, f in enumerate(fields) if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    json_fields = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    times = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.DateTimeField) and i not in stamped]
+    if isinstance(meta.pk, models.AutoField):
+        _reserve_ids(db, meta, [obj for obj in objs if obj.pk is None])
+    db.ensure_connection()
+    quote = db.ops.quote_name
+    sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+    with db.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for obj in objs:
+            row = [getattr(obj, f.attname) for f in fields]
+            for i, f in json_fields:
+                row[i] = f.get_db_prep_save(row[i], db)
+            for i, f in times:
+                # An aware datetime goes to PostgreSQL as it is; a naive one gets Django's warning and zone.
+                if row[i] is not None and timezone.is_naive(row[i]):
+                    row[i] = f.get_db_prep_save(row[i], db)
+            for i in stamped:
+                row[i] = fields[i].pre_save(obj, add=True)
+            copy.write_row(row)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = db.alias
+
+
+def _reserve_ids(db, meta, objs: list[models.Model]) -> None:
+    if not objs:
+        return
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
