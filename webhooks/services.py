@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from fusionprime.db import copy_insert
 from fusionprime.errors import Conflict, NotFound, ValidationError
 from fusionprime.events.models import Event
 from fusionprime.ids import new_id
@@ -420,7 +421,7 @@ def deliveries_create_for_events(*, events: list[Event]) -> list[WebhookDelivery
             )
             for endpoint in matching
         ]
-    WebhookDelivery.objects.bulk_create(deliveries)
+    copy_insert(deliveries)  # a relayer range can match thousands of events
     if any(d.status == DeliveryStatus.PENDING for d in deliveries):
         _kick_after_commit()
     return deliveries

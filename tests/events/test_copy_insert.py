@@ -137,3 +137,32 @@ def test_a_naive_datetime_is_stored_as_the_orm_stores_it():
     with pytest.warns(RuntimeWarning, match="naive datetime"):
         copy_insert([copied])
     _assert_same_rows(Event, orm, copied, differ={"id", "aggregate_id"})
+
+
+def test_a_webhook_delivery_with_a_binary_body_written_by_copy_equals_the_orm_row():
+    from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        id=new_id("we"), url="https://hooks.example.com/in", event_types=["*"], created_by="test"
+    )
+    body = b'{"text": "' + AWKWARD.encode() + b'"}\x00\xff\\N\t\n'  # every byte COPY's text format escapes
+
+    def delivery(event_id: str) -> WebhookDelivery:
+        return WebhookDelivery(
+            id=new_id("whd"),
+            endpoint=endpoint,
+            event_id=event_id,
+            event_type="settlement.created",
+            aggregate_type="settlement",
+            aggregate_id="stl_1",
+            sequence=2**40,
+            body=body,
+            status=DeliveryStatus.HELD,
+            next_attempt_at=NOW,
+        )
+
+    orm, copied = delivery("evt_1"), delivery("evt_2")
+    WebhookDelivery.objects.bulk_create([orm])
+    copy_insert([copied])
+    _assert_same_rows(WebhookDelivery, orm, copied, differ={"id", "event_id"}, stamped={"created_at"})
+    assert bytes(WebhookDelivery.objects.get(pk=copied.pk).body) == body
