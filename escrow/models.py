@@ -137,14 +137,18 @@ class Escrow(models.Model):
 class ChainEvent(models.Model):
     """One decoded log. Never deleted: a reorg marks it removed (and records an event saying so)."""
 
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="events")
+    # No single-column FK indexes: the composite indexes below lead with these columns, and every
+    # index here is written for each of the thousands of logs a backfill range records.
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="events", db_index=False)
     block_number = models.PositiveBigIntegerField()
     block_hash = models.CharField(max_length=66)
     block_time = models.DateTimeField()
     tx_hash = models.CharField(max_length=66)
     log_index = models.PositiveIntegerField()
     address = models.CharField(max_length=42, help_text="The contract that emitted the log.")
-    escrow = models.ForeignKey(Escrow, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    escrow = models.ForeignKey(
+        Escrow, on_delete=models.PROTECT, null=True, blank=True, related_name="events", db_index=False
+    )
     contract = models.CharField(max_length=64)
     event_name = models.CharField(max_length=64)
     args = models.JSONField(help_text="Decoded arguments; integers as strings.")
