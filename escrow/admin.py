@@ -21,7 +21,7 @@ from escrow.models import (
     WatchedContract,
 )
 from escrow.selectors import chain_status, escrow_instructions, escrow_instructions_sent, escrow_timeline
-from fusionprime.admin_actions import admin_actor, run_each
+from fusionprime.admin_actions import ReadOnlyAdmin, admin_actor, run_each
 from fusionprime.money import format_amount, from_base_units
 
 
@@ -29,17 +29,6 @@ def masked_url(url: str) -> str:
     """Scheme and host only: provider URLs often carry an API key in the path or query."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}/…" if parts.path.strip("/") or parts.query else url
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RpcProviderInline(admin.TabularInline):

@@ -504,7 +504,6 @@ class _RangeWriter:
         # Escrows first seen in this range: inserted in one write once the range's logs are applied.
         self.new: dict[str, Escrow] = {}
         self.pending_flags: list = []
-        self.created: set[str] = set()
         self.tokens = {t.token_address: t.asset for t in ChainToken.objects.filter(chain=chain).select_related("asset")}
         # The range's settlements and the escrows backing them, loaded up front in one query each and
         # kept current here: a settlement can move twice in one range (funded, then settled).
@@ -548,7 +547,6 @@ class _RangeWriter:
         if escrow is None:
             escrow = Escrow(id=new_id("esc"), chain=self.chain, address=address)
             self.outcome.new_escrows += 1
-            self.created.add(escrow.id)
             self.new[address] = escrow
         escrow_apply_event(escrow, "EscrowCreated", log.args, block_number=log.block_number, tx_hash=log.tx_hash)
         escrow.asset = self.tokens.get(escrow.token_address)
@@ -556,12 +554,6 @@ class _RangeWriter:
             escrow.save()  # created again (a reorg or a re-scan): every creation field
         self.escrows[address] = escrow
         return escrow
-
-    def insert_new_escrows(self) -> set[str]:
-        """Writes the range's new escrows in their state after its logs; returns their addresses."""
-        copy_insert(list(self.new.values()))
-        inserted, self.new = set(self.new), {}
-        return inserted
 
     # -------------------------------------------------------------- settlements
     def backer(self, settlement: Settlement, escrow: Escrow) -> Escrow | None:
@@ -805,13 +797,14 @@ def range_apply(
         drafts: list[EventDraft] = []
         for log, ev in fresh:
             # The escrow row is created in this transaction: its events need no sequence look-up.
-            first = ev.escrow_id in writer.created
+            first = ev.escrow is not None and ev.escrow.address in writer.new
             draft = _draft(chain, ev, f"escrow.{log.spec.snake_name}", _event_payload(chain, ev), first=first)
             ev.event_id = draft.id
             drafts.append(draft)
             writer.handle(log, ev, replaying=not advance)
             outcome.recorded += 1
-        inserted = writer.insert_new_escrows()
+        copy_insert(list(writer.new.values()))  # in their state after the range's logs
+        inserted = set(writer.new)
         events_record(drafts)  # one batch: the range's events are the bulk of its writes
         _fail_point("after_event_log")
         copy_insert([ev for _, ev in fresh if ev.pk is None])

@@ -1,8 +1,8 @@
-"""What every admin action shares: who acts, and running a service per selected row."""
+"""What the admins share: who acts, running a service per selected row, and read-only model admins."""
 
 from collections.abc import Callable, Iterable
 
-from django.contrib import messages
+from django.contrib import admin, messages
 
 from fusionprime.errors import DomainError
 
@@ -24,3 +24,16 @@ def run_each(modeladmin, request, ids: Iterable, action: Callable, label: str) -
     if done:
         modeladmin.message_user(request, f"{label}: {done}.", messages.SUCCESS)
     return done
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records changed only by services (logs, projections, audit trails): staff look, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

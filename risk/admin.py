@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from fusionprime.admin_actions import admin_actor
+from fusionprime.admin_actions import ReadOnlyAdmin, admin_actor
 from fusionprime.money import format_amount
 from risk import services
 from risk.bigquery import BigQueryUnavailable, bigquery_configured, exposure_history, table_id
@@ -147,16 +147,7 @@ def _history_charts(points, *, lines, decimals: dict[str, int]) -> list[dict]:
 
 
 @admin.register(ExposureLimitChange)
-class ExposureLimitChangeAdmin(admin.ModelAdmin):
+class ExposureLimitChangeAdmin(ReadOnlyAdmin):
     list_display = ("changed_at", "counterparty", "asset", "previous_amount", "new_amount", "actor", "note")
     list_filter = ("asset",)
     search_fields = ("counterparty", "actor")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

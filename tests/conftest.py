@@ -73,10 +73,12 @@ def _reference_data(request):
         request.getfixturevalue("transactional_db")
         from django.contrib.auth.models import Group, Permission
 
+        from risk.reference_data import install_treasury_risk_permissions
         from settlements.models import Asset
         from settlements.reference_data import install_reference_data
 
         install_reference_data(Asset, Group, Permission)
+        install_treasury_risk_permissions(Group, Permission)
 
 
 @pytest.fixture(autouse=True)

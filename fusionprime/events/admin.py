@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import F
 from django.utils.html import format_html
 
+from fusionprime.admin_actions import ReadOnlyAdmin
 from fusionprime.events.models import Event
 from fusionprime.events.services import event_publish_retry_now
 
@@ -27,7 +28,7 @@ class PublishStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     list_display = ("id", "type", "aggregate_id", "sequence", "occurred_at", "actor", "publish_state")
     list_filter = (PublishStateFilter, "type", "aggregate_type", "topic")
     search_fields = ("=id", "=aggregate_id", "type")
@@ -35,15 +36,6 @@ class EventAdmin(admin.ModelAdmin):
     actions = ["retry_publish"]
     readonly_fields = [f.name for f in Event._meta.fields] + ["envelope"]
     exclude = ("data",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="published", ordering=F("published_at").desc(nulls_last=True))
     def publish_state(self, obj: Event):

@@ -76,25 +76,23 @@ def _api_worker(url, key, deadline, rate, offset, out):
     out.put((latencies, errors, 0.0))
 
 
-def _cpu_s(pid) -> float:
-    """User + system CPU seconds of a live process (0 if it is gone)."""
+def _stat(pid) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name ([] if the process is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return []
+
+
+def _cpu_s(fields: list[str]) -> float:
+    """User + system CPU seconds from a process's stat fields."""
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
 
 
 def _group_cpu_s(pgrp: int) -> float:
     """CPU seconds of the live processes in a process group (gunicorn's master and workers)."""
-    total = 0.0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2]) == pgrp:
-                total += _cpu_s(pid)
-        except OSError:
-            continue
-    return total
+    stats = (_stat(pid) for pid in filter(str.isdigit, os.listdir("/proc")))
+    return sum(_cpu_s(fields) for fields in stats if fields and int(fields[2]) == pgrp)
 
 
 def _backends_cpu_s(db_url) -> float:
@@ -103,7 +101,7 @@ def _backends_cpu_s(db_url) -> float:
         pids = conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
-    return sum(_cpu_s(pid) for (pid,) in pids)
+    return sum(_cpu_s(_stat(pid)) for (pid,) in pids)
 
 
 SQL_CLAIM = """INSERT INTO api_idempotencyrecord (api_key_id, key, request_hash, state, locked_at, created_at,
@@ -124,7 +122,7 @@ SQL_COMPLETE = """UPDATE api_idempotencyrecord SET state='completed', response_s
 def _sql_worker(db_url, api_key_id, deadline, out):
     conn = psycopg.connect(db_url, autocommit=True)
     backend = conn.info.backend_pid
-    cpu_before = _cpu_s(backend) + time.thread_time()
+    cpu_before = _cpu_s(_stat(backend)) + time.thread_time()
     latencies = []
     while True:
         start = time.monotonic()
@@ -140,7 +138,7 @@ def _sql_worker(db_url, api_key_id, deadline, out):
             conn.execute(SQL_COMPLETE, (b'{"id": "x"}', api_key_id, ident))
         latencies.append(time.monotonic() - start)
     # The backend's CPU is read before it exits with the connection; the database's share of the work.
-    cpu = _cpu_s(backend) + time.thread_time() - cpu_before
+    cpu = _cpu_s(_stat(backend)) + time.thread_time() - cpu_before
     conn.close()
     out.put((latencies, 0, cpu))
 
