@@ -31,7 +31,7 @@ from escrow.models import (
 )
 from escrow.refs import settlement_id_from_ref
 from escrow.relayer.decoding import DecodedLog, decode_revert
-from fusionprime.db import copy_insert
+from fusionprime.db import copy_insert, new_instances
 from fusionprime.errors import Conflict, NotFound, ValidationError
 from fusionprime.events.services import EventDraft, events_record
 from fusionprime.ids import new_id
@@ -247,23 +247,29 @@ def checkpoint_start_at(*, chain: Chain, block_number: int) -> Checkpoint:
 
 
 def flags_raise(*, chain: Chain, flags: list[tuple]) -> list[TreasuryFlag]:
-    """Raises (kind, detail, chain_event, escrow, settlement) flags in one insert, each logged."""
+    """Raises (kind, detail, chain_event, escrow, settlement) flags in one insert.
+
+    Logged once committed, one line per kind: a backfill range can raise hundreds of one kind, and
+    each flag is in admin anyway.
+    """
     rows = [
         TreasuryFlag(chain=chain, kind=kind, detail=detail, escrow=escrow, chain_event=ev, settlement=settlement)
         for kind, detail, ev, escrow, settlement in flags
     ]
     copy_insert(rows)
+    by_kind: dict[str, list[TreasuryFlag]] = {}
     for flag in rows:
-        log = logger.error if flag.kind == FlagKind.REORG_TERMINAL else logger.warning
-        log(
-            "escrow.flag_raised",
-            extra={
-                "kind": str(flag.kind),
-                "chain": chain.name,
-                "escrow": flag.escrow.address if flag.escrow else None,
-                "detail": flag.detail,
-            },
-        )
+        by_kind.setdefault(str(flag.kind), []).append(flag)
+    for kind, raised in by_kind.items():
+        log = logger.error if kind == FlagKind.REORG_TERMINAL else logger.warning
+        extra = {
+            "kind": kind,
+            "chain": chain.name,
+            "count": len(raised),
+            "escrows": [flag.escrow.address for flag in raised[:10] if flag.escrow],
+            "detail": raised[0].detail,
+        }
+        transaction.on_commit(lambda log=log, extra=extra: log("escrow.flags_raised", extra=extra), robust=True)
     return rows
 
 
@@ -757,6 +763,9 @@ def range_apply(
         writer.load_settlements(logs)
         restored = []
         fresh: list[tuple[DecodedLog, ChainEvent]] = []
+        rows: list[dict] = []
+        kept: list[tuple[DecodedLog, Escrow | None]] = []
+        block_times: dict[int, datetime] = {}
         for log in logs:
             key = (log.block_hash, log.log_index)
             if key in existing and not existing[key]:
@@ -768,21 +777,29 @@ def range_apply(
                 escrow = writer.escrows.get(log.address)
                 if escrow is None and isinstance(log.args.get("escrow"), str):
                     escrow = writer.escrows.get(log.args["escrow"])
-            ev = ChainEvent(
-                chain=chain,
-                block_number=log.block_number,
-                block_hash=log.block_hash,
-                block_time=headers[log.block_number].time,
-                tx_hash=log.tx_hash,
-                log_index=log.log_index,
-                address=log.address,
-                escrow=escrow,
-                contract=log.spec.contract,
-                event_name=log.spec.name,
-                args=log.args,
-                seq=log.seq,
+            if log.block_number not in block_times:
+                block_times[log.block_number] = headers[log.block_number].time
+            rows.append(
+                {
+                    "chain_id": chain.pk,
+                    "block_number": log.block_number,
+                    "block_hash": log.block_hash,
+                    "block_time": block_times[log.block_number],
+                    "tx_hash": log.tx_hash,
+                    "log_index": log.log_index,
+                    "address": log.address,
+                    "escrow_id": escrow.pk if escrow else None,
+                    "contract": log.spec.contract,
+                    "event_name": log.spec.name,
+                    "args": log.args,
+                    "seq": log.seq,
+                }
             )
-            if key in existing:
+            kept.append((log, escrow))
+        for (log, escrow), ev in zip(kept, new_instances(ChainEvent, rows), strict=True):
+            if escrow is not None:
+                ChainEvent.escrow.field.set_cached_value(ev, escrow)
+            if (log.block_hash, log.log_index) in existing:
                 restored.append(ev)  # removed by a reorg, canonical again (the chain went back)
             fresh.append((log, ev))
         if restored:

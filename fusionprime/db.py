@@ -1,7 +1,29 @@
 """Bulk writes faster than the ORM's, with the ORM's semantics."""
 
+from functools import cache
+
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
+
+
+@cache
+def _slots(model: type[models.Model]) -> tuple[tuple[str, ...], tuple]:
+    fields = model._meta.concrete_fields
+    return tuple(f.attname for f in fields), tuple(f.get_default for f in fields)
+
+
+def new_instances(model: type[models.Model], rows: list[dict]) -> list[models.Model]:
+    """Unsaved instances from attname → value dicts (`escrow_id`, not `escrow`), defaults filled in.
+
+    They are built through the positional constructor Django's `from_db` uses, at half the cost of
+    keyword construction: a backfill range builds thousands of them. Related objects are not
+    cached, so pass ids and keep the objects you already hold.
+    """
+    attnames, defaults = _slots(model)
+    return [
+        model(*[row[name] if name in row else default() for name, default in zip(attnames, defaults, strict=True)])
+        for row in rows
+    ]
 
 
 def copy_insert(objs: list[models.Model]) -> None:
@@ -29,17 +51,20 @@ def copy_insert(objs: list[models.Model]) -> None:
     db.ensure_connection()
     quote = db.ops.quote_name
     sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+    attnames = [f.attname for f in fields]
+    # One stamp per field for the batch (it is one statement in one transaction), set as pre_save sets it.
+    stamps = [(attnames[i], fields[i].pre_save(objs[0], add=True)) for i in stamped]
     with db.connection.cursor() as cursor, cursor.copy(sql) as copy:
         for obj in objs:
-            row = [getattr(obj, f.attname) for f in fields]
+            for name, stamp in stamps:
+                setattr(obj, name, stamp)
+            row = [getattr(obj, name) for name in attnames]
             for i, f in json_fields:
                 row[i] = f.get_db_prep_save(row[i], db)
             for i, f in times:
                 # An aware datetime goes to PostgreSQL as it is; a naive one gets Django's warning and zone.
                 if row[i] is not None and timezone.is_naive(row[i]):
                     row[i] = f.get_db_prep_save(row[i], db)
-            for i in stamped:
-                row[i] = fields[i].pre_save(obj, add=True)
             copy.write_row(row)
     for obj in objs:
         obj._state.adding = False

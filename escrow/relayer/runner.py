@@ -3,11 +3,13 @@
 Nothing here writes to the database directly; `escrow.services` does, one transaction per range.
 """
 
+import contextvars
 import gc
 import hashlib
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -163,55 +165,70 @@ class Relayer:
         }
 
     def _process(self, result: TickResult, start: int, end: int, *, advance: bool, deadline: float) -> int:
-        """Processes [start, end] in adaptive ranges; returns the last block done."""
+        """Processes [start, end] in adaptive ranges; returns the last block done.
+
+        While one range is written, the next is fetched on a second thread: the write spends much of
+        its time waiting on PostgreSQL and the fetch on the node, so each hides part of the other.
+        """
         done = start - 1
         inconsistent = 0
-        while done < end and time.monotonic() < deadline:
-            with _cyclic_gc_paused():
-                upper = min(end, done + self.range_size)
-                try:
-                    fetched = self.fetcher.fetch(
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"relay-{self.chain.name}") as ahead:
+            prefetched: _Prefetch | None = None
+            while done < end and time.monotonic() < deadline:
+                with _cyclic_gc_paused():
+                    upper = min(end, done + self.range_size)
+                    wanted = _Prefetch(done + 1, upper, self._watched(rescan=not advance), self._contracts())
+                    if prefetched is None or not prefetched.covers(wanted):
+                        prefetched = wanted.submit(ahead, self.fetcher)
+                    try:
+                        fetched = prefetched.future.result()
+                    except RangeTooLarge as exc:
+                        prefetched = None
+                        if self.range_size == 1:
+                            raise
+                        self.range_size = max(1, self.range_size // 2)
+                        logger.info(
+                            "relayer.range_shrunk",
+                            extra={"chain": self.chain.name, "size": self.range_size, "error": str(exc)},
+                        )
+                        continue
+                    except InconsistentRange:
+                        prefetched = None
+                        inconsistent += 1
+                        if inconsistent > 2:
+                            raise
+                        continue
+                    if len(fetched.logs) < settings.RELAYER_QUIET_LOGS_PER_RANGE:
+                        self.range_size = min(settings.RELAYER_MAX_BLOCK_RANGE, self.range_size * 2)
+                    prefetched = None
+                    if upper < end and settings.RELAYER_FETCH_AHEAD:
+                        # Escrows created in this range are watched from the next one on.
+                        prefetched = _Prefetch(
+                            upper + 1,
+                            min(end, upper + self.range_size),
+                            sorted({*wanted.watched, *fetched.new_escrows}),
+                            wanted.contracts,
+                        ).submit(ahead, self.fetcher)
+                    if advance:
+                        checkpoint = Checkpoint.objects.get(chain=self.chain)
+                        first = fetched.headers[done + 1]
+                        if checkpoint.block_hash and first.parent_hash != checkpoint.block_hash:
+                            raise _ReorgSeen()
+                    outcome = services.range_apply(
+                        chain=self.chain,
                         start=done + 1,
                         end=upper,
-                        watched=self._watched(rescan=not advance),
-                        contracts=self._contracts(),
+                        logs=fetched.logs,
+                        headers=fetched.headers,
+                        advance=advance,
                     )
-                except RangeTooLarge as exc:
-                    if self.range_size == 1:
-                        raise
-                    self.range_size = max(1, self.range_size // 2)
-                    logger.info(
-                        "relayer.range_shrunk",
-                        extra={"chain": self.chain.name, "size": self.range_size, "error": str(exc)},
-                    )
-                    continue
-                except InconsistentRange:
-                    inconsistent += 1
-                    if inconsistent > 2:
-                        raise
-                    continue
-                if advance:
-                    checkpoint = Checkpoint.objects.get(chain=self.chain)
-                    first = fetched.headers[done + 1]
-                    if checkpoint.block_hash and first.parent_hash != checkpoint.block_hash:
-                        raise _ReorgSeen()
-                outcome = services.range_apply(
-                    chain=self.chain,
-                    start=done + 1,
-                    end=upper,
-                    logs=fetched.logs,
-                    headers=fetched.headers,
-                    advance=advance,
-                )
-                result.ranges += 1
-                result.events += outcome.recorded
-                result.blocks += upper - done
-                result.to_block = upper
-                done = upper
-                if len(fetched.logs) < settings.RELAYER_QUIET_LOGS_PER_RANGE:
-                    self.range_size = min(settings.RELAYER_MAX_BLOCK_RANGE, self.range_size * 2)
-                if self.progress:
-                    self.progress(result)
+                    result.ranges += 1
+                    result.events += outcome.recorded
+                    result.blocks += upper - done
+                    result.to_block = upper
+                    done = upper
+                    if self.progress:
+                        self.progress(result)
         return done
 
     # -------------------------------------------------------------- tick
@@ -314,6 +331,33 @@ def _cyclic_gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+@dataclass
+class _Prefetch:
+    """A range fetch (maybe running ahead on the fetch thread) and what it asked the node for."""
+
+    start: int
+    end: int
+    watched: list[str]
+    contracts: dict[str, str]
+    future: Future | None = None
+
+    def covers(self, wanted: "_Prefetch") -> bool:
+        # Watching more escrows than needed only records their logs; watching fewer would miss some.
+        return (
+            (self.start, self.end) == (wanted.start, wanted.end)
+            and self.contracts == wanted.contracts
+            and set(wanted.watched) <= set(self.watched)
+        )
+
+    def submit(self, executor: ThreadPoolExecutor, fetcher: RangeFetcher) -> "_Prefetch":
+        # The fetch thread logs with the tick's context (request id, task).
+        context = contextvars.copy_context()
+        self.future = executor.submit(
+            context.run, fetcher.fetch, start=self.start, end=self.end, watched=self.watched, contracts=self.contracts
+        )
+        return self
 
 
 class _ReorgSeen(Exception):

@@ -13,7 +13,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from fusionprime.db import copy_insert
+from fusionprime.db import copy_insert, new_instances
 from fusionprime.events.models import Event
 from fusionprime.ids import new_id
 
@@ -64,24 +64,25 @@ def events_record(drafts: list[EventDraft]) -> list[Event]:
         last = {(t, a): n for t, a, n in rows if (t, a) in lookup}
     now = timezone.now()
     default_topic = settings.PUBSUB_TOPIC_SETTLEMENT_EVENTS
-    events = []
+    values = []
     for draft in drafts:
         key = (draft.aggregate_type, draft.aggregate_id)
         last[key] = last.get(key, 0) + 1
-        events.append(
-            Event(
-                id=draft.id,
-                type=draft.type,
-                source=draft.source or f"/fusionprime/{draft.aggregate_type}s",
-                aggregate_type=draft.aggregate_type,
-                aggregate_id=draft.aggregate_id,
-                sequence=last[key],
-                occurred_at=draft.occurred_at or now,
-                data=draft.data,
-                actor=draft.actor,
-                topic=draft.topic or default_topic,
-            )
+        values.append(
+            {
+                "id": draft.id,
+                "type": draft.type,
+                "source": draft.source or f"/fusionprime/{draft.aggregate_type}s",
+                "aggregate_type": draft.aggregate_type,
+                "aggregate_id": draft.aggregate_id,
+                "sequence": last[key],
+                "occurred_at": draft.occurred_at or now,
+                "data": draft.data,
+                "actor": draft.actor,
+                "topic": draft.topic or default_topic,
+            }
         )
+    events = new_instances(Event, values)
     copy_insert(events)
     for hook in _record_hooks():
         hook(events=events)

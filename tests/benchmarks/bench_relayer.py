@@ -4,9 +4,18 @@ decoding against the same anvil, in the same run.
 Real pieces: anvil (Foundry from contracts/node_modules, factory from contracts/out), a scratch
 PostgreSQL database, the relayer's full path (provider pool, verification, one transaction per range
 with chain events, projections, event-log rows and webhook hooks, checkpoint).
+
+The relayer runs with the production range settings (100 blocks first, doubling while quiet), so it
+writes several ranges and fetches each next one while writing; the bare loop reads the blocks in
+RANGE-block calls (one, by default): its cheapest way, with the fewest round trips.
+
+BENCH_RELAYER_RPC_DELAY_MS puts both sides behind a proxy (in its own process) adding that much to
+every RPC call, as a remote node would; with RELAYER_FETCH_AHEAD=false the relayer fetches and
+writes in turn, so the two runs show what fetching ahead buys.
 """
 
 import cProfile
+import multiprocessing
 import os
 import random
 import sys
@@ -17,10 +26,24 @@ from tests.benchmarks.support import bench_env, fresh_database, report
 ESCROWS = int(os.environ.get("BENCH_RELAYER_ESCROWS", "800"))
 PER_WAVE = int(os.environ.get("BENCH_RELAYER_PER_WAVE", "50"))
 EMPTY_BLOCKS = int(os.environ.get("BENCH_RELAYER_EMPTY_BLOCKS", "40"))
-RANGE = int(os.environ.get("BENCH_RELAYER_RANGE", "2000"))
+RANGE = int(os.environ.get("BENCH_RELAYER_RANGE", "2000"))  # the bare loop's
 # A path: the relayer's tick runs under cProfile and its stats are written there (the timings then
 # include the profiler's overhead, so the ratio is not comparable).
 PROFILE = os.environ.get("BENCH_RELAYER_PROFILE", "")
+RPC_DELAY_MS = float(os.environ.get("BENCH_RELAYER_RPC_DELAY_MS", "0"))
+
+
+def _delayed(url: str) -> tuple[str, multiprocessing.Process | None]:
+    """The URL both sides read from: anvil's, or a delaying proxy's in a process of its own."""
+    if not RPC_DELAY_MS:
+        return url, None
+    from tests.escrow.support.rpcproxy import serve_delayed
+
+    ctx = multiprocessing.get_context("spawn")
+    urls = ctx.Queue()
+    process = ctx.Process(target=serve_delayed, args=(url, RPC_DELAY_MS / 1000, urls), daemon=True)
+    process.start()
+    return urls.get(timeout=30), process
 
 
 def _bare_loop(driver, addresses: list[str], start: int, end: int) -> tuple[int, float]:
@@ -39,15 +62,18 @@ def _bare_loop(driver, addresses: list[str], start: int, end: int) -> tuple[int,
 
 def run() -> dict:
     url = fresh_database("relayer")
-    os.environ.update(bench_env(url, RELAYER_MAX_BLOCK_RANGE=str(RANGE), RELAYER_INITIAL_BLOCK_RANGE=str(RANGE)))
+    os.environ.update(bench_env(url))
     import django
 
     django.setup()
+    from django.conf import settings
+
     from escrow.localchain import Anvil, ChainDriver, escrow_wave
     from escrow.relayer.runner import Relayer
     from escrow.services import chain_register
 
     node = Anvil().start()
+    proxy = None
     try:
         driver = ChainDriver(node.url)
         factory, start = driver.deploy_factory()
@@ -61,25 +87,27 @@ def run() -> dict:
             warm_end = warm_end or driver.block_number()
         setup_s = time.perf_counter() - began
         end = driver.block_number()
+        rpc_url, proxy = _delayed(node.url)
+        reader = ChainDriver(rpc_url)
         chain = chain_register(
             name="bench",
             chain_id=31337,
             factory_address=factory,
             start_block=start,
             confirmation_depth=0,
-            rpc_urls=[node.url],
+            rpc_urls=[rpc_url],
             tokens={"native": "ETH"},
         )
         # Both sides first run over the first wave's blocks, untimed: a relayer lives in a long-running
         # worker, so first-use costs (imports, broker and cache connections) are not per-tick costs.
-        _bare_loop(driver, [factory, *addresses], start, warm_end)
+        _bare_loop(reader, [factory, *addresses], start, warm_end)
         warm = Relayer(chain).tick(from_block=start, to_block=warm_end, time_budget=float("inf"))
         if warm.status != "ok":
             raise SystemExit(f"warm-up tick failed: {warm.status} {warm.error}")
         start = warm_end + 1
         blocks = end - start + 1
 
-        bare_events, bare_s = _bare_loop(driver, [factory, *addresses], start, end)
+        bare_events, bare_s = _bare_loop(reader, [factory, *addresses], start, end)
         profiler = cProfile.Profile() if PROFILE else None
         began = time.perf_counter()
         if profiler:
@@ -103,6 +131,8 @@ def run() -> dict:
                 "events": bare_events,
                 "blocks": blocks,
                 "chain_setup_s": round(setup_s, 1),
+                "rpc_delay_ms": RPC_DELAY_MS,
+                "fetch_ahead": settings.RELAYER_FETCH_AHEAD,
                 "bare_loop": {
                     "seconds": round(bare_s, 3),
                     "events_per_s": round(bare_eps),
@@ -119,6 +149,8 @@ def run() -> dict:
             },
         )
     finally:
+        if proxy:
+            proxy.terminate()
         node.stop()
 
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from escrow.models import Chain, ChainEvent, Escrow, EscrowState
-from fusionprime.db import copy_insert
+from fusionprime.db import copy_insert, new_instances
 from fusionprime.events.models import Event
 from fusionprime.ids import new_id
 
@@ -166,3 +166,24 @@ def test_a_webhook_delivery_with_a_binary_body_written_by_copy_equals_the_orm_ro
     copy_insert([copied])
     _assert_same_rows(WebhookDelivery, orm, copied, differ={"id", "event_id"}, stamped={"created_at"})
     assert bytes(WebhookDelivery.objects.get(pk=copied.pk).body) == body
+
+
+def test_new_instances_equal_keyword_built_instances_defaults_included():
+    keyword = _event("esc_e")
+    (positional,) = new_instances(
+        Event,
+        [
+            {name: getattr(keyword, name) for name in ("id", "type", "source", "aggregate_type", "aggregate_id")}
+            | {
+                "sequence": 1,
+                "occurred_at": keyword.occurred_at,
+                "data": DATA,
+                "actor": AWKWARD,
+                "topic": keyword.topic,
+            }
+        ],
+    )
+    fields = [f.attname for f in Event._meta.concrete_fields]
+    assert [getattr(positional, f) for f in fields] == [getattr(keyword, f) for f in fields]
+    assert (positional.publish_attempts, positional.last_error, positional.published_at) == (0, "", None)
+    assert positional._state.adding is True

@@ -5,6 +5,7 @@ error_rate (HTTP 500 or a JSON-RPC server error), rate_limit_rate (HTTP 429), ti
 only after `timeout_sleep` seconds), empty_logs_rate (eth_getLogs answered with []), lag (a head
 that trails the real one by N blocks; blocks above it are unknown), down (connections are cut),
 max_log_range (eth_getLogs over more blocks than this fails with "more than 10000 results").
+Not a fault: delay (seconds added to every request, a remote node's round trip).
 """
 
 import json
@@ -30,6 +31,7 @@ class FaultyRpcProxy:
         self.lag = 0
         self.down = False
         self.max_log_range: int | None = None
+        self.delay = 0.0
         self.counts: Counter = Counter()
         self.session = requests.Session()
         self._lock = threading.Lock()
@@ -84,6 +86,8 @@ class FaultyRpcProxy:
         return int(self._upstream({"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber", "params": []})["result"], 16)
 
     def _handle(self, handler, body: bytes) -> None:
+        if self.delay:
+            time.sleep(self.delay)
         if self.down:
             self.counts["down"] += 1
             handler.close_connection = True
@@ -145,3 +149,11 @@ class FaultyRpcProxy:
                 flt["toBlock"] = hex(head)
                 request = {**request, "params": [flt]}
         return self._upstream(request)
+
+
+def serve_delayed(upstream: str, delay: float, urls) -> None:
+    """A child process's main: a proxy adding `delay` to every request; its URL is put on `urls`."""
+    proxy = FaultyRpcProxy(upstream, name="delayed")
+    proxy.delay = delay
+    urls.put(proxy.url)
+    proxy.thread.run()
