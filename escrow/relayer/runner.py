@@ -201,7 +201,7 @@ class Relayer:
                     if len(fetched.logs) < settings.RELAYER_QUIET_LOGS_PER_RANGE:
                         self.range_size = min(settings.RELAYER_MAX_BLOCK_RANGE, self.range_size * 2)
                     prefetched = None
-                    if upper < end and settings.RELAYER_FETCH_AHEAD:
+                    if upper < end and settings.RELAYER_FETCH_AHEAD and time.monotonic() < deadline:
                         # Escrows created in this range are watched from the next one on.
                         prefetched = _Prefetch(
                             upper + 1,
