@@ -765,7 +765,6 @@ def range_apply(
         fresh: list[tuple[DecodedLog, ChainEvent]] = []
         rows: list[dict] = []
         kept: list[tuple[DecodedLog, Escrow | None]] = []
-        block_times: dict[int, datetime] = {}
         for log in logs:
             key = (log.block_hash, log.log_index)
             if key in existing and not existing[key]:
@@ -777,14 +776,12 @@ def range_apply(
                 escrow = writer.escrows.get(log.address)
                 if escrow is None and isinstance(log.args.get("escrow"), str):
                     escrow = writer.escrows.get(log.args["escrow"])
-            if log.block_number not in block_times:
-                block_times[log.block_number] = headers[log.block_number].time
             rows.append(
                 {
                     "chain_id": chain.pk,
                     "block_number": log.block_number,
                     "block_hash": log.block_hash,
-                    "block_time": block_times[log.block_number],
+                    "block_time": headers[log.block_number].time,
                     "tx_hash": log.tx_hash,
                     "log_index": log.log_index,
                     "address": log.address,

@@ -73,12 +73,16 @@ def _reference_data(request):
         request.getfixturevalue("transactional_db")
         from django.contrib.auth.models import Group, Permission
 
+        from escrow.permissions import install_treasury_escrow_permissions
         from risk.reference_data import install_treasury_risk_permissions
         from settlements.models import Asset
         from settlements.reference_data import install_reference_data
+        from webhooks.ops_group import install_ops_group
 
         install_reference_data(Asset, Group, Permission)
         install_treasury_risk_permissions(Group, Permission)
+        install_treasury_escrow_permissions(Group, Permission)
+        install_ops_group(Group, Permission)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ missed. Every log's block hash must equal the canonical block's hash, and a prov
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from eth_utils import keccak
 
@@ -32,7 +32,7 @@ class Header:
     timestamp: int
     bloom: int
 
-    @property
+    @cached_property  # every log of a block asks
     def time(self) -> datetime:
         return datetime.fromtimestamp(self.timestamp, tz=UTC)
 

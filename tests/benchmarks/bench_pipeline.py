@@ -50,10 +50,8 @@ def generate_messages(n: int, *, seed: int = 7) -> list[tuple[bytes, dict]]:
         asset, decimals = rng.choice(assets)
         amount = f"{rng.randint(1, 10**6)}.{rng.randint(0, 10**decimals - 1):0{decimals}d}"
         at = start + timedelta(milliseconds=rng.randint(0, 600_000))
-        steps = [("created", "pending")] + rng.choice(
-            [[], [("funded", "funded")], [("funded", "funded"), ("settled", "settled")], [("cancelled", "cancelled")]]
-        )
-        for seq, (action, _status) in enumerate(steps, start=1):
+        steps = ["created", *rng.choice([[], ["funded"], ["funded", "settled"], ["cancelled"]])]
+        for seq, action in enumerate(steps, start=1):
             env = envelope(
                 event_id=f"evt_{i}_{seq}",
                 action=action,

@@ -14,6 +14,7 @@ every RPC call, as a remote node would; with RELAYER_FETCH_AHEAD=false the relay
 writes in turn, so the two runs show what fetching ahead buys.
 """
 
+import contextlib
 import cProfile
 import multiprocessing
 import os
@@ -108,15 +109,12 @@ def run() -> dict:
         blocks = end - start + 1
 
         bare_events, bare_s = _bare_loop(reader, [factory, *addresses], start, end)
-        profiler = cProfile.Profile() if PROFILE else None
+        profiler = cProfile.Profile() if PROFILE else contextlib.nullcontext()
         began = time.perf_counter()
-        if profiler:
-            profiler.enable()
-        result = Relayer(chain).tick(to_block=end, time_budget=float("inf"))
-        if profiler:
-            profiler.disable()
+        with profiler:
+            result = Relayer(chain).tick(to_block=end, time_budget=float("inf"))
         relayer_s = time.perf_counter() - began
-        if profiler:
+        if PROFILE:
             profiler.dump_stats(PROFILE)
         if result.status != "ok" or result.events != bare_events:
             raise SystemExit(

@@ -21,19 +21,6 @@ def _fast_relayer(settings):
         setattr(settings, key, value)
 
 
-@pytest.fixture(autouse=True)
-def _escrow_permissions(request, _reference_data):
-    """Transactional tests flush the treasury group's escrow rights with everything else."""
-    if {"transactional_db", "live_server"} & set(request.fixturenames) or (
-        (marker := request.node.get_closest_marker("django_db")) and marker.kwargs.get("transaction")
-    ):
-        from django.contrib.auth.models import Group, Permission
-
-        from escrow.permissions import install_treasury_escrow_permissions
-
-        install_treasury_escrow_permissions(Group, Permission)
-
-
 @pytest.fixture
 def anvil():
     node = Anvil().start()

@@ -11,11 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def ops_user(staff_user):
     """Treasury has no webhook rights; the "ops" group (installed by a data migration) does."""
-    from django.contrib.auth.models import Group, Permission
+    from django.contrib.auth.models import Group
 
-    from webhooks.ops_group import install_ops_group
-
-    install_ops_group(Group, Permission)  # transactional tests flush the migration's rows
     staff_user.groups.add(Group.objects.get(name="ops"))
     return staff_user
 
