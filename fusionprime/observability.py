@@ -102,7 +102,7 @@ def init_sentry(*, dsn: str, environment: str, traces_sample_rate: float) -> boo
         dsn=dsn,
         environment=environment,
         traces_sample_rate=traces_sample_rate,
-        send_default_pii=False,
+        # No send_default_pii (deprecated): left unset, the SDK collects no PII (data_collection derived from False).
         integrations=[DjangoIntegration(), CeleryIntegration()],
         before_send=_before_send,
     )

@@ -54,7 +54,8 @@ def test_sentry_is_enabled_only_by_dsn():
 
     assert init_sentry(dsn="https://public@127.0.0.1:9/1", environment="test", traces_sample_rate=0) is True
     client = sentry_sdk.get_client()
-    assert client.options["send_default_pii"] is False
+    assert client.should_send_default_pii() is False
+    assert client.options["data_collection"]["user_info"] is False
     event = client.options["before_send"]({"request": {"headers": {"Authorization": "Bearer x"}}}, {})
     assert event["request"]["headers"]["Authorization"] == "[redacted]"
     sentry_sdk.init(dsn=None)

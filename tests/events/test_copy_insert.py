@@ -1,9 +1,11 @@
 """`copy_insert` writes exactly the rows `bulk_create` writes, only faster (COPY instead of INSERT)."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_init
 from django.utils import timezone
 
 from escrow.models import Chain, ChainEvent, Escrow, EscrowState
@@ -168,6 +170,38 @@ def test_a_webhook_delivery_with_a_binary_body_written_by_copy_equals_the_orm_ro
     assert bytes(WebhookDelivery.objects.get(pk=copied.pk).body) == body
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"big": 2**70, "negative": -(2**65)},  # past 64 bits: orjson refuses, json.dumps writes them
+        {1: "int key", "list": [{2: None}]},  # json.dumps writes non-string keys as strings
+        [{"a": 1.5}, "text", None],
+    ],
+)
+def test_json_orjson_cannot_write_as_json_dumps_would_is_stored_as_the_orm_stores_it(data):
+    orm, copied = _event("esc_f"), _event("esc_g")
+    orm.data = copied.data = data
+    Event.objects.bulk_create([orm])
+    copy_insert([copied])
+    _assert_same_rows(Event, orm, copied, differ={"id", "aggregate_id"})
+
+
+@dataclass
+class _Point:
+    x: int
+
+
+@pytest.mark.parametrize("value", [NOW, _Point(1)])
+def test_json_that_json_dumps_refuses_is_refused_as_the_orm_refuses_it(value):
+    # orjson would write a datetime or a dataclass; the ORM path (json.dumps) refuses both
+    orm, copied = _event("esc_i"), _event("esc_j")
+    orm.data = copied.data = {"when": value}
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        Event.objects.bulk_create([orm])
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        copy_insert([copied])
+
+
 def test_new_instances_equal_keyword_built_instances_defaults_included():
     keyword = _event("esc_e")
     (positional,) = new_instances(
@@ -186,4 +220,19 @@ def test_new_instances_equal_keyword_built_instances_defaults_included():
     fields = [f.attname for f in Event._meta.concrete_fields]
     assert [getattr(positional, f) for f in fields] == [getattr(keyword, f) for f in fields]
     assert (positional.publish_attempts, positional.last_error, positional.published_at) == (0, "", None)
-    assert positional._state.adding is True
+    assert (positional._state.adding, positional._state.db) == (True, None)
+    assert vars(positional).keys() == vars(keyword).keys()
+
+
+def test_new_instances_of_a_model_with_init_listeners_go_through_the_constructor():
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(listener, sender=Event)
+    try:
+        (event,) = new_instances(Event, [{"id": "evt_1", "data": DATA}])
+    finally:
+        post_init.disconnect(listener, sender=Event)
+    assert seen == [event] and event.data == DATA
