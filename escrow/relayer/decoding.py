@@ -6,11 +6,6 @@ events such as OpenZeppelin's OwnershipTransferred, and the first file by name m
 """
 
 import json
-import logging
-import multiprocessing
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -19,8 +14,6 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak
 
 ABI_DIR = Path(__file__).resolve().parents[1] / "abi"
-
-logger = logging.getLogger(__name__)
 
 
 def _type_str(param: dict) -> str:
@@ -163,8 +156,10 @@ def _hex(value) -> str:
     return "0x" + bytes(value).hex()
 
 
-def _decode_row(log: dict, contract: str | None) -> tuple | None:
-    """A raw JSON-RPC log as plain values (picklable, cheap to send between processes), or None."""
+def decode_log(log: dict, *, contract: str | None = None) -> DecodedLog | None:
+    """Decodes a raw JSON-RPC log; None when no known ABI has its topic0.
+
+    `contract` is the ABI of the emitting address when known: its event wins over another file's."""
     topics = [_hex(t) for t in log["topics"]]
     if not topics:
         return None
@@ -184,93 +179,16 @@ def _decode_row(log: dict, contract: str | None) -> tuple | None:
     values = abi_decode([t for _, t in spec.data], raw) if spec.data else ()
     for (name, typ), value in zip(spec.data, values, strict=True):
         args[name] = _json_safe(value, typ)
-    return (
-        spec.contract,
-        spec.topic0,
-        _hex(log["address"]),
-        _int(log["blockNumber"]),
-        _hex(log["blockHash"]),
-        _hex(log["transactionHash"]),
-        _int(log["logIndex"]),
-        {name: args[name] for name in spec.order},
+    return DecodedLog(
+        spec=spec,
+        address=_hex(log["address"]),
+        block_number=_int(log["blockNumber"]),
+        block_hash=_hex(log["blockHash"]),
+        tx_hash=_hex(log["transactionHash"]),
+        log_index=_int(log["logIndex"]),
+        args={name: args[name] for name in spec.order},
     )
-
-
-def _from_row(row: tuple) -> DecodedLog:
-    contract, topic0, *fields = row
-    return DecodedLog(contract_event_table()[(contract, topic0)], *fields)
-
-
-def _decode_rows(items: list[tuple[dict, str | None]]) -> list[tuple | None]:
-    return [_decode_row(log, contract) for log, contract in items]
-
-
-def decode_log(log: dict, *, contract: str | None = None) -> DecodedLog | None:
-    """Decodes a raw JSON-RPC log; None when no known ABI has its topic0.
-
-    `contract` is the ABI of the emitting address when known: its event wins over another file's."""
-    row = _decode_row(log, contract)
-    return _from_row(row) if row else None
 
 
 def _int(value) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
-
-
-class DecodeProcess:
-    """Decodes big batches of logs in a process of its own, so a backfill decodes on a second core.
-
-    ABI decoding is pure Python CPU: on the relayer's fetch thread it holds the GIL the range being
-    written needs. A batch smaller than `min_logs` (a live tick's few logs) is decoded here, as is
-    everything until the process is up and whenever it cannot be used: a daemonic process (a
-    prefork worker's child) may not start one, and a process that died is not restarted until the
-    next `start`. The process imports this module only: no Django, no database.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._executor: ProcessPoolExecutor | None = None
-        self._ready: Future | None = None
-
-    def start(self) -> Future | None:
-        """Starts the process (once); the future is done when it can decode, None if it may not start."""
-        with self._lock:
-            if self._executor is None and not multiprocessing.current_process().daemon:
-                self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-                self._ready = self._executor.submit(contract_event_table_size)
-            return self._ready
-
-    def stop(self) -> None:
-        with self._lock:
-            executor, self._executor, self._ready = self._executor, None, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
-
-    @property
-    def ready(self) -> bool:
-        ready = self._ready
-        return ready is not None and ready.done() and ready.exception() is None
-
-    def decode(self, items: list[tuple[dict, str | None]], *, min_logs: int) -> list[DecodedLog | None]:
-        """`items`: (raw log, ABI of its emitter or None), decoded in order."""
-        rows = None
-        executor = self._executor
-        if len(items) >= min_logs and executor is not None and self.ready:
-            try:
-                rows = executor.submit(_decode_rows, items).result()
-            except BrokenProcessPool:
-                logger.warning("relayer.decode_process_died", exc_info=True)
-                self.stop()
-            except Exception:  # noqa: BLE001 - decoding here raises it again, with this process's traceback
-                rows = None
-        if rows is None:
-            rows = _decode_rows(items)
-        return [_from_row(row) if row else None for row in rows]
-
-
-def contract_event_table_size() -> int:
-    """Loads the ABI tables (the decode process's warm-up)."""
-    return len(contract_event_table())
-
-
-decode_process = DecodeProcess()

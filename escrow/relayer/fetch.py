@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 
 from eth_utils import keccak
 
-from escrow.relayer.decoding import DecodedLog, decode_process, topic_of
+from escrow.relayer.decoding import DecodedLog, decode_log, topic_of
 from escrow.relayer.providers import AllProvidersFailed, Endpoint, ProviderError, ProviderPool, RpcError
 
 logger = logging.getLogger(__name__)
@@ -93,17 +93,8 @@ def fetch_headers(pool: ProviderPool, numbers: list[int], *, batch_size: int, mi
 
 
 class RangeFetcher:
-    def __init__(
-        self,
-        pool: ProviderPool,
-        *,
-        factory: str,
-        max_addresses: int = 500,
-        header_batch: int = 100,
-        decode_process_min_logs: float = float("inf"),
-    ):
+    def __init__(self, pool: ProviderPool, *, factory: str, max_addresses: int = 500, header_batch: int = 100):
         self.pool = pool
-        self.decode_process_min_logs = decode_process_min_logs
         self.factory = factory.lower()
         self.max_addresses = max_addresses
         self.header_batch = header_batch
@@ -184,8 +175,8 @@ class RangeFetcher:
 
         decoded = []
         seen = set()
-        items = [(log, contracts.get(log["address"].lower())) for log in raw]
-        for item in decode_process.decode(items, min_logs=self.decode_process_min_logs):
+        for log in raw:
+            item = decode_log(log, contract=contracts.get(log["address"].lower()))
             if item is None:
                 continue
             key = (item.block_hash, item.log_index)

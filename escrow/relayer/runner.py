@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from escrow import services
 from escrow.models import CONTRACT_ABI, Chain, ChainEvent, Checkpoint, Escrow, EscrowState, WatchedContract
-from escrow.relayer.decoding import decode_process
 from escrow.relayer.fetch import InconsistentRange, RangeFetcher, fetch_headers
 from escrow.relayer.providers import Endpoint, PoolConfig, ProviderPool, RangeTooLarge, RpcError
 
@@ -102,10 +101,7 @@ class Relayer:
             factory=chain.factory_address,
             max_addresses=settings.RELAYER_MAX_ADDRESSES_PER_CALL,
             header_batch=settings.RELAYER_HEADER_BATCH,
-            decode_process_min_logs=settings.RELAYER_DECODE_PROCESS_MIN_LOGS or float("inf"),
         )
-        if settings.RELAYER_DECODE_PROCESS_MIN_LOGS:
-            decode_process.start()
         self.range_size = settings.RELAYER_INITIAL_BLOCK_RANGE
 
     # -------------------------------------------------------------- reorgs

@@ -312,7 +312,6 @@ RELAYER_QUIET_LOGS_PER_RANGE = env.int("RELAYER_QUIET_LOGS_PER_RANGE", default=1
 RELAYER_MAX_ADDRESSES_PER_CALL = env.int("RELAYER_MAX_ADDRESSES_PER_CALL", default=500)
 RELAYER_HEADER_BATCH = env.int("RELAYER_HEADER_BATCH", default=100)
 RELAYER_FETCH_AHEAD = env.bool("RELAYER_FETCH_AHEAD", default=True)
-RELAYER_DECODE_PROCESS_MIN_LOGS = env.int("RELAYER_DECODE_PROCESS_MIN_LOGS", default=500)
 RELAYER_REORG_HISTORY = env.int("RELAYER_REORG_HISTORY", default=256)
 RELAYER_TICK_TIME_BUDGET_SECONDS = env.float("RELAYER_TICK_TIME_BUDGET_SECONDS", default=25.0)
 # Beat fans out one relay task per enabled chain whose own poll interval (Chain.poll_interval_seconds,

@@ -13,10 +13,6 @@ The machines are shared and noisy, so both sides run several times, interleaved 
 …, bare), and the ratio is of the medians. Each relayer round backfills the same blocks from its own
 copy of the warmed-up database (BENCH_RELAYER_ROUNDS copies).
 
-The relayer decodes ranges of RELAYER_DECODE_PROCESS_MIN_LOGS logs or more in its decode process
-(a second core); the bare loop decodes in its own thread. RELAYER_DECODE_PROCESS_MIN_LOGS=0 measures
-the relayer on one core's worth of Python.
-
 BENCH_RELAYER_RPC_DELAY_MS puts both sides behind a proxy (in its own process) adding that much to
 every RPC call, as a remote node would; with RELAYER_FETCH_AHEAD=false the relayer fetches and
 writes in turn, so the two runs show what fetching ahead buys.
@@ -60,10 +56,10 @@ def _delayed(url: str) -> tuple[str, multiprocessing.Process | None]:
     return urls.get(timeout=30), process
 
 
-def _bare_loop(driver, addresses: list[str], start: int, end: int) -> tuple[int, float]:
+def _bare_loop(driver, addresses: list[str], start: int, end: int) -> tuple[int, float, float]:
     from escrow.relayer.decoding import decode_log
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     events = 0
     for lo in range(start, end + 1, RANGE):
         hi = min(end, lo + RANGE - 1)
@@ -71,7 +67,7 @@ def _bare_loop(driver, addresses: list[str], start: int, end: int) -> tuple[int,
             for log in driver.get_logs(addresses[i : i + 500], lo, hi):
                 if decode_log(log) is not None:
                     events += 1
-    return events, time.perf_counter() - began
+    return events, time.perf_counter() - began, time.process_time() - cpu
 
 
 def _admin(url: str) -> str:
@@ -108,7 +104,6 @@ def run() -> dict:
     from django.db import connection
 
     from escrow.localchain import Anvil, ChainDriver, escrow_wave
-    from escrow.relayer.decoding import decode_process
     from escrow.relayer.runner import Relayer
     from escrow.services import chain_register
 
@@ -144,9 +139,6 @@ def run() -> dict:
         warm = Relayer(chain).tick(from_block=start, to_block=warm_end, time_budget=float("inf"))
         if warm.status != "ok":
             raise SystemExit(f"warm-up tick failed: {warm.status} {warm.error}")
-        # The tick started the decode process; its start-up must not run beside a timed loop.
-        if settings.RELAYER_DECODE_PROCESS_MIN_LOGS:
-            decode_process.start().result(timeout=60)
         start = warm_end + 1
         blocks = end - start + 1
 
@@ -157,23 +149,23 @@ def run() -> dict:
             connection.close()
             connection.settings_dict["NAME"] = copy
             profiler = cProfile.Profile() if PROFILE and i == 0 else contextlib.nullcontext()
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             with profiler:
                 result = Relayer(chain).tick(to_block=end, time_budget=float("inf"))
-            relayer_runs.append((result, time.perf_counter() - began))
+            relayer_runs.append((result, time.perf_counter() - began, time.process_time() - cpu))
             if PROFILE and i == 0:
                 profiler.dump_stats(PROFILE)
         bare_runs.append(_bare_loop(reader, [factory, *addresses], start, end))
         connection.close()
         _drop(copies)
         bare_events = bare_runs[0][0]
-        for result, _ in relayer_runs:
+        for result, *_ in relayer_runs:
             if result.status != "ok" or result.events != bare_events:
                 raise SystemExit(
                     f"relayer recorded {result.events} of {bare_events} events: {result.status} {result.error}"
                 )
-        bare_s = statistics.median(seconds for _, seconds in bare_runs)
-        relayer_s = statistics.median(seconds for _, seconds in relayer_runs)
+        bare_s, bare_cpu = (statistics.median(run[i] for run in bare_runs) for i in (1, 2))
+        relayer_s, relayer_cpu = (statistics.median(run[i] for run in relayer_runs) for i in (1, 2))
         bare_eps, relayer_eps = bare_events / bare_s, bare_events / relayer_s
         return report(
             "bench_relayer",
@@ -185,21 +177,24 @@ def run() -> dict:
                 "chain_setup_s": round(setup_s, 1),
                 "rpc_delay_ms": RPC_DELAY_MS,
                 "fetch_ahead": settings.RELAYER_FETCH_AHEAD,
-                "decode_process_min_logs": settings.RELAYER_DECODE_PROCESS_MIN_LOGS,
                 "bare_loop": {
                     "seconds": round(bare_s, 3),
-                    "runs_s": [round(seconds, 3) for _, seconds in bare_runs],
+                    "runs_s": [round(run[1], 3) for run in bare_runs],
+                    "cpu_s": round(bare_cpu, 3),
                     "events_per_s": round(bare_eps),
                     "blocks_per_s": round(blocks / bare_s),
                 },
                 "relayer_backfill": {
                     "seconds": round(relayer_s, 3),
-                    "runs_s": [round(seconds, 3) for _, seconds in relayer_runs],
+                    "runs_s": [round(run[1], 3) for run in relayer_runs],
+                    "cpu_s": round(relayer_cpu, 3),
                     "events_per_s": round(relayer_eps),
                     "blocks_per_s": round(blocks / relayer_s),
                     "ranges": relayer_runs[0][0].ranges,
                 },
                 "ratio": round(relayer_eps / bare_eps, 3),
+                # CPU of this process (PostgreSQL and anvil not included): steadier than wall time here.
+                "cpu_ratio": round(bare_cpu / relayer_cpu, 3),
                 "target_ratio": 0.5,
             },
         )
