@@ -19,7 +19,9 @@ def _refuse(value):
 def _json_prep(field: models.JSONField, value, db):
     """A JSON value for COPY: orjson's text for plain dicts and lists (a tenth of json.dumps's cost,
     which a backfill range pays twice per log); the field's own adaptation for everything else,
-    and for what orjson cannot write as json.dumps would (integers past 64 bits, non-string keys)."""
+    and for what orjson cannot write as json.dumps would (integers past 64 bits, non-string keys).
+    One difference remains: a NaN or infinite float, which json.dumps writes as JSON PostgreSQL
+    refuses, orjson writes as null; money is never a float here, and the API refuses such input."""
     if field.encoder is None and type(value) in (dict, list):
         try:
             return orjson.dumps(value, default=_refuse, option=_ORJSON_AS_STDLIB).decode()

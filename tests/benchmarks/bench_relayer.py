@@ -81,15 +81,15 @@ def _database_copies(url: str, count: int) -> list[str]:
     connections.close_all()
     name = urlparse(url).path.lstrip("/")
     copies = [f"{name}_round{i}" for i in range(count)]
-    _drop(copies)
+    _drop(url, copies)
     with psycopg.connect(_admin(url), autocommit=True) as conn:
         for copy in copies:
             conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
     return copies
 
 
-def _drop(names: list[str]) -> None:
-    with psycopg.connect(_admin(os.environ["DATABASE_URL"]), autocommit=True) as conn:
+def _drop(url: str, names: list[str]) -> None:
+    with psycopg.connect(_admin(url), autocommit=True) as conn:
         for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -157,7 +157,7 @@ def run() -> dict:
                 profiler.dump_stats(PROFILE)
         bare_runs.append(_bare_loop(reader, [factory, *addresses], start, end))
         connection.close()
-        _drop(copies)
+        _drop(url, copies)
         bare_events = bare_runs[0][0]
         for result, *_ in relayer_runs:
             if result.status != "ok" or result.events != bare_events:

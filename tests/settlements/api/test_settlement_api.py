@@ -105,6 +105,13 @@ def test_malformed_json_wrong_type_and_huge_body_are_4xx(api):
         415,
         "unsupported_media_type",
     )
+    # Non-finite numbers are not JSON: they would reach the event log's COPY as null.
+    nan = json.dumps({**BODY, "reference": "nan-1", "metadata": {"x": float("nan")}})
+    assert_problem(
+        api.post("/v1/settlements", data=nan, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k5"),
+        400,
+        "malformed_json",
+    )
     huge = json.dumps({**BODY, "metadata": {"x": "y" * 400_000}})
     assert_problem(
         api.post("/v1/settlements", data=huge, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k4"),
