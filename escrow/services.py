@@ -4,10 +4,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import psycopg
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,7 +30,7 @@ from escrow.models import (
 )
 from escrow.refs import settlement_id_from_ref
 from escrow.relayer.decoding import DecodedLog, decode_revert
-from fusionprime.db import copy_insert, new_instances
+from fusionprime.db import copy_insert, new_instances, update_rows
 from fusionprime.errors import Conflict, NotFound, ValidationError
 from fusionprime.events.services import EventDraft, events_record
 from fusionprime.ids import new_id
@@ -510,6 +509,7 @@ class _RangeWriter:
         # Escrows first seen in this range: inserted in one write once the range's logs are applied.
         self.new: dict[str, Escrow] = {}
         self.pending_flags: list = []
+        self.moves: list[settlement_services.Move] = []
         self.tokens = {t.token_address: t.asset for t in ChainToken.objects.filter(chain=chain).select_related("asset")}
         # The range's settlements and the escrows backing them, loaded up front in one query each and
         # kept current here: a settlement can move twice in one range (funded, then settled).
@@ -541,6 +541,19 @@ class _RangeWriter:
         # Raised once the range's chain events exist (a flag points at its event).
         self.outcome.flags += 1
         self.pending_flags.append((kind, detail, ev, escrow, settlement))
+
+    def move(self, settlement: Settlement, to: SettlementStatus, reason: str, ev: ChainEvent) -> None:
+        """Queues a settlement transition for the end of the range; this range sees it at once."""
+        event_data = {"escrow": _chain_facts(self.chain, ev)}
+        self.moves.append(settlement_services.Move(settlement.id, to, reason, event_data))
+        settlement.status = to
+        self.outcome.settlement_transitions += 1
+
+    def apply_moves(self) -> None:
+        """The range's settlement transitions through the settlement services, in the order seen."""
+        if self.moves:
+            self.settlements.update(settlement_services.settlements_move(moves=self.moves, actor=RELAYER_ACTOR))
+            self.moves.clear()
 
     def raise_flags(self) -> None:
         flags_raise(chain=self.chain, flags=self.pending_flags)
@@ -625,13 +638,7 @@ class _RangeWriter:
         if escrow.address not in self.new:
             escrow.save(update_fields=["settlement", "updated_at"])
         if settlement.status == SettlementStatus.PENDING:
-            self.settlements[settlement.id] = settlement_services.settlement_mark_funded(
-                settlement_id=settlement.id,
-                actor=RELAYER_ACTOR,
-                reason=f"escrow {escrow.address} funded on {self.chain.name}",
-                event_data={"escrow": _chain_facts(self.chain, ev)},
-            )
-            self.outcome.settlement_transitions += 1
+            self.move(settlement, SettlementStatus.FUNDED, f"escrow {escrow.address} funded on {self.chain.name}", ev)
         else:
             self.flag(
                 FlagKind.UNEXPECTED_SETTLEMENT_STATUS,
@@ -642,7 +649,9 @@ class _RangeWriter:
             )
 
     def settle(self, escrow: Escrow, ev: ChainEvent, released: bool) -> None:
-        settlement = self.settlements.get(escrow.settlement_id) or Settlement.objects.get(pk=escrow.settlement_id)
+        settlement = self.settlements.get(escrow.settlement_id)
+        if settlement is None:
+            settlement = self.settlements[escrow.settlement_id] = Settlement.objects.get(pk=escrow.settlement_id)
         target = SettlementStatus.SETTLED if released else SettlementStatus.REFUNDED
         if settlement.status == target:
             # Seen again after a reorg put it back on the canonical chain: the open reorg flag is moot.
@@ -664,14 +673,7 @@ class _RangeWriter:
                 settlement,
             )
             return
-        service = settlement_services.settlement_mark_settled if released else settlement_services.settlement_refund
-        self.settlements[settlement.id] = service(
-            settlement_id=settlement.id,
-            actor=RELAYER_ACTOR,
-            reason=f"escrow {escrow.address}: {ev.event_name} on {self.chain.name}",
-            event_data={"escrow": _chain_facts(self.chain, ev)},
-        )
-        self.outcome.settlement_transitions += 1
+        self.move(settlement, target, f"escrow {escrow.address}: {ev.event_name} on {self.chain.name}", ev)
 
     # -------------------------------------------------------------- one log
     def handle(self, log: DecodedLog, ev: ChainEvent, *, replaying: bool) -> None:
@@ -704,30 +706,12 @@ class _RangeWriter:
 
 def _escrows_update(escrows: list[Escrow]) -> None:
     """Writes the projection fields of existing escrows in one UPDATE."""
-    if not escrows:
-        return
     now = timezone.now()
-    if connection.vendor != "postgresql":  # `make run` on SQLite
-        for escrow in escrows:
-            escrow.updated_at = now
-        Escrow.objects.bulk_update(escrows, [*_PROJECTION_FIELDS, "updated_at"])
-        return
-    columns = {name: [getattr(escrow, name) for escrow in escrows] for name in ("id", *_PROJECTION_FIELDS)}
-    # Binary parameters on a server-binding cursor: arrays go as they are, not quoted element by element
-    # (never prepared: a transaction-pooling proxy may sit in front of PostgreSQL).
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(
-            """UPDATE escrow_escrow AS e
-               SET approvals = v.approvals, emergency_approvals = v.emergency_approvals, state = v.state,
-                   payment_pending = v.payment_pending, last_seq = v.last_seq, updated_at = %b
-               FROM unnest(%b::text[], %b::int[], %b::int[], %b::text[], %b::bool[], %b::bigint[])
-                    AS v(id, approvals, emergency_approvals, state, payment_pending, last_seq)
-               WHERE e.id = v.id""",
-            [now, *columns.values()],
-            prepare=False,
-        )
-        if cursor.rowcount != len(escrows):
-            raise RuntimeError(f"updated {cursor.rowcount} of {len(escrows)} escrows")
+    for escrow in escrows:
+        escrow.updated_at = now
+    updated = update_rows(escrows, [*_PROJECTION_FIELDS, "updated_at"])
+    if updated != len(escrows):
+        raise RuntimeError(f"updated {updated} of {len(escrows)} escrows")
 
 
 _PROJECTION_FIELDS = ("approvals", "emergency_approvals", "state", "payment_pending", "last_seq")
@@ -817,6 +801,7 @@ def range_apply(
             drafts.append(draft)
             writer.handle(log, ev, replaying=not advance)
             outcome.recorded += 1
+        writer.apply_moves()
         copy_insert(list(writer.new.values()))  # in their state after the range's logs
         inserted = set(writer.new)
         events_record(drafts)  # one batch: the range's events are the bulk of its writes

@@ -3,6 +3,7 @@
 from functools import cache
 
 import orjson
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
@@ -103,6 +104,38 @@ def copy_insert(objs: list[models.Model]) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = db.alias
+
+
+def update_rows(objs: list[models.Model], fields: list[str]) -> int:
+    """Writes `fields` of existing rows (all of one model) in one UPDATE, as `bulk_update` would;
+    returns how many rows it updated.
+
+    bulk_update builds a CASE WHEN expression per row and field (about a third of a millisecond a
+    row); here each field's values go to PostgreSQL as one array, joined to the table on the primary
+    key. As with bulk_update, auto_now fields are written as they are on the instances.
+    """
+    if not objs:
+        return 0
+    db = connections[DEFAULT_DB_ALIAS]
+    model = type(objs[0])
+    if db.vendor != "postgresql":  # `make run` on SQLite
+        return model.objects.bulk_update(objs, fields)
+    meta = model._meta
+    targets = [meta.pk, *(meta.get_field(name) for name in fields)]
+    quote = db.ops.quote_name
+    columns = [quote(f.column) for f in targets]
+    arrays = [[f.get_db_prep_save(getattr(obj, f.attname), db) for obj in objs] for f in targets]
+    table, key, names = quote(meta.db_table), columns[0], ", ".join(columns)
+    sets = ", ".join(f"{c} = v.{c}" for c in columns[1:])
+    typed = ", ".join(f"%b::{f.cast_db_type(db)}[]" for f in targets)
+    # Identifiers come from the model, quoted; every value is a parameter.
+    sql = f"UPDATE {table} AS t SET {sets} FROM unnest({typed}) AS v({names}) WHERE t.{key} = v.{key}"  # noqa: S608
+    db.ensure_connection()
+    # Binary parameters on a server-binding cursor: arrays go as they are, not quoted element by element
+    # (never prepared: a transaction-pooling proxy may sit in front of PostgreSQL).
+    with psycopg.Cursor(db.connection) as cursor:
+        cursor.execute(sql, arrays, prepare=False)
+        return cursor.rowcount
 
 
 def _reserve_ids(db, meta, objs: list[models.Model]) -> None:

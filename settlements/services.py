@@ -1,11 +1,14 @@
 """Every write to a settlement. Each service owns its transaction and records its event in it."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from fusionprime.db import update_rows
 from fusionprime.errors import Conflict, IllegalTransition, NotFound, ValidationError
-from fusionprime.events.services import event_record
+from fusionprime.events.services import EventDraft, event_record, events_record
 from fusionprime.ids import new_id
 from fusionprime.money import parse_amount
 from settlements.models import TRANSITIONS, Rail, Settlement, SettlementStatus
@@ -112,35 +115,67 @@ def _check_risk_limits(settlement: Settlement) -> None:
     exposure_limits_check(settlement=settlement)
 
 
+@dataclass(frozen=True)
+class Move:
+    """One requested status change; `event_data` is merged into its event's data."""
+
+    settlement_id: str
+    to: SettlementStatus
+    reason: str = ""
+    event_data: dict | None = None
+
+
+def settlements_move(*, moves: list[Move], actor: str) -> dict[str, Settlement]:
+    """Applies status changes in order, in one transaction; returns the settlements they touched.
+
+    The rules are `_transition`'s, move by move (a settlement may move twice: funded, then settled),
+    but the rows are locked in one query (in id order, so two batches cannot deadlock), written in
+    one UPDATE and their events recorded in one batch: a relayer range moves hundreds at once. Any
+    illegal move raises and nothing is written.
+    """
+    with transaction.atomic():
+        # The row locks serialise transitions of one settlement, which keeps event sequences gap-free.
+        locked = {
+            s.id: s
+            for s in Settlement.objects.select_for_update()
+            .select_related("asset")
+            .filter(pk__in={m.settlement_id for m in moves})
+            .order_by("pk")
+        }
+        drafts = []
+        now = timezone.now()
+        for move in moves:
+            settlement = locked.get(move.settlement_id)
+            if settlement is None:
+                raise NotFound(f"No settlement '{move.settlement_id}'.", param="id", code="settlement_not_found")
+            if move.to not in TRANSITIONS.get(settlement.status, frozenset()):
+                raise IllegalTransition(
+                    f"A {settlement.status} settlement cannot become {move.to}.",
+                    code="illegal_transition",
+                    current_status=settlement.status,
+                    requested_status=str(move.to),
+                )
+            settlement.status = move.to
+            settlement.status_reason = move.reason[:500]
+            settlement.updated_at = now
+            drafts.append(
+                EventDraft(
+                    aggregate_type="settlement",
+                    aggregate_id=settlement.id,
+                    type=f"settlement.{move.to}",
+                    data={**settlement_data(settlement), **(move.event_data or {})},
+                    actor=actor,
+                )
+            )
+        update_rows(list(locked.values()), ["status", "status_reason", "updated_at"])
+        events_record(drafts)
+    return locked
+
+
 def _transition(
     *, settlement_id: str, to: SettlementStatus, actor: str, reason: str = "", event_data: dict | None = None
 ) -> Settlement:
-    with transaction.atomic():
-        # The row lock serialises transitions of one settlement, which keeps event sequences gap-free.
-        settlement = Settlement.objects.select_for_update().select_related("asset").filter(pk=settlement_id).first()
-        if settlement is None:
-            raise NotFound(f"No settlement '{settlement_id}'.", param="id", code="settlement_not_found")
-        if to not in TRANSITIONS.get(settlement.status, frozenset()):
-            raise IllegalTransition(
-                f"A {settlement.status} settlement cannot become {to}.",
-                code="illegal_transition",
-                current_status=settlement.status,
-                requested_status=str(to),
-            )
-        settlement.status = to
-        settlement.status_reason = reason[:500]
-        settlement.save(update_fields=["status", "status_reason", "updated_at"])
-        data = settlement_data(settlement)
-        if event_data:
-            data = {**data, **event_data}
-        event_record(
-            aggregate_type="settlement",
-            aggregate_id=settlement.id,
-            type=f"settlement.{to}",
-            data=data,
-            actor=actor,
-        )
-    return settlement
+    return settlements_move(moves=[Move(settlement_id, to, reason, event_data)], actor=actor)[settlement_id]
 
 
 def settlement_mark_funded(*, settlement_id: str, actor: str, reason: str = "", event_data: dict | None = None):

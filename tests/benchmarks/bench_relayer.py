@@ -26,6 +26,7 @@ import random
 import statistics
 import sys
 import time
+from collections import Counter
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
@@ -41,6 +42,9 @@ RANGE = int(os.environ.get("BENCH_RELAYER_RANGE", "2000"))  # the bare loop's
 PROFILE = os.environ.get("BENCH_RELAYER_PROFILE", "")
 RPC_DELAY_MS = float(os.environ.get("BENCH_RELAYER_RPC_DELAY_MS", "0"))
 ROUNDS = int(os.environ.get("BENCH_RELAYER_ROUNDS", "3"))
+# 1: every escrow backs a settlement of ours (escrow rail, matching amount), so the backfill also
+# moves each settlement funded → settled/refunded through the settlement services; 0: foreign refs.
+SETTLEMENTS = os.environ.get("BENCH_RELAYER_SETTLEMENTS", "0") == "1"
 
 
 def _delayed(url: str) -> tuple[str, multiprocessing.Process | None]:
@@ -68,6 +72,34 @@ def _bare_loop(driver, addresses: list[str], start: int, end: int) -> tuple[int,
                 if decode_log(log) is not None:
                     events += 1
     return events, time.perf_counter() - began, time.process_time() - cpu
+
+
+ESCROW_WEI = 10**15
+
+
+def _settlement_refs(count: int) -> list[str]:
+    """Pending escrow-rail settlements for the escrows to fund, one each; their on-chain refs."""
+    from decimal import Decimal
+
+    from escrow.refs import settlement_ref_for
+    from settlements.services import settlement_create
+
+    amount = Decimal(ESCROW_WEI).scaleb(-18)
+    return [
+        settlement_ref_for(
+            settlement_create(
+                reference=f"bench-{i}",
+                payer_reference="bench-payer",
+                payee_reference="bench-payee",
+                amount=amount,
+                asset="ETH",
+                actor="bench",
+                rail="escrow",
+                chain_id=31337,
+            ).id
+        )
+        for i in range(count)
+    ]
 
 
 def _admin(url: str) -> str:
@@ -106,6 +138,7 @@ def run() -> dict:
     from escrow.localchain import Anvil, ChainDriver, escrow_wave
     from escrow.relayer.runner import Relayer
     from escrow.services import chain_register
+    from settlements.models import Settlement
 
     node = Anvil().start()
     proxy = None
@@ -113,11 +146,14 @@ def run() -> dict:
         driver = ChainDriver(node.url)
         factory, start = driver.deploy_factory()
         rng = random.Random(1)
+        refs = _settlement_refs(ESCROWS) if SETTLEMENTS else []
         addresses: list[str] = []
         began = time.perf_counter()
         warm_end = None
         while len(addresses) < ESCROWS:
-            addresses += escrow_wave(driver, count=min(PER_WAVE, ESCROWS - len(addresses)), rng=rng)
+            count = min(PER_WAVE, ESCROWS - len(addresses))
+            wave_refs = refs[len(addresses) : len(addresses) + count]
+            addresses += escrow_wave(driver, count=count, rng=rng, refs=wave_refs, amount=ESCROW_WEI)
             driver.mine(EMPTY_BLOCKS)
             warm_end = warm_end or driver.block_number()
         setup_s = time.perf_counter() - began
@@ -155,6 +191,8 @@ def run() -> dict:
             relayer_runs.append((result, time.perf_counter() - began, time.process_time() - cpu))
             if PROFILE and i == 0:
                 profiler.dump_stats(PROFILE)
+            if i == 0:
+                statuses = dict(Counter(Settlement.objects.values_list("status", flat=True)))
         bare_runs.append(_bare_loop(reader, [factory, *addresses], start, end))
         connection.close()
         _drop(url, copies)
@@ -177,6 +215,8 @@ def run() -> dict:
                 "chain_setup_s": round(setup_s, 1),
                 "rpc_delay_ms": RPC_DELAY_MS,
                 "fetch_ahead": settings.RELAYER_FETCH_AHEAD,
+                "settlement_backed": SETTLEMENTS,
+                "settlements_after": statuses,
                 "bare_loop": {
                     "seconds": round(bare_s, 3),
                     "runs_s": [round(run[1], 3) for run in bare_runs],

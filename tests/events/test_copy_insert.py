@@ -1,5 +1,6 @@
 """`copy_insert` writes exactly the rows `bulk_create` writes, only faster (COPY instead of INSERT)."""
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,7 @@ from django.db.models.signals import post_init
 from django.utils import timezone
 
 from escrow.models import Chain, ChainEvent, Escrow, EscrowState
-from fusionprime.db import copy_insert, new_instances
+from fusionprime.db import copy_insert, new_instances, update_rows
 from fusionprime.events.models import Event
 from fusionprime.ids import new_id
 
@@ -236,3 +237,25 @@ def test_new_instances_of_a_model_with_init_listeners_go_through_the_constructor
     finally:
         post_init.disconnect(listener, sender=Event)
     assert seen == [event] and event.data == DATA
+
+
+def test_update_rows_writes_what_bulk_update_writes():
+    from settlements.models import SettlementStatus
+    from tests.factories import SettlementFactory
+
+    orm, arrays, untouched = SettlementFactory(), SettlementFactory(), SettlementFactory()
+    for settlement in (orm, arrays):
+        settlement.status = SettlementStatus.FUNDED  # a TextChoices member is written as its value
+        settlement.status_reason = AWKWARD
+        settlement.metadata = DATA
+        settlement.updated_at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    fields = ["status", "status_reason", "metadata", "updated_at"]
+    type(orm).objects.bulk_update([orm], fields)
+    assert update_rows([arrays], fields) == 1
+    before = _row(type(untouched), untouched.pk)
+    a, b = _row(type(orm), orm.pk), _row(type(arrays), arrays.pk)
+    for column in ("id", "reference", "created_at"):
+        a.pop(column), b.pop(column)
+    assert a == b and a["status"] == "funded" and json.loads(a["metadata"]) == DATA
+    assert _row(type(untouched), untouched.pk) == before
+    assert update_rows([], fields) == 0

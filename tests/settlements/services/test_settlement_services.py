@@ -168,3 +168,51 @@ def test_event_record_refuses_to_run_outside_a_transaction():
     with pytest.raises(RuntimeError, match="inside the transaction"):
         event_record(aggregate_type="settlement", aggregate_id="x", type="t", data={}, actor="a")
     assert not Event.objects.exists()
+
+
+def test_a_batch_of_moves_applies_them_in_order_with_one_lock_query_and_one_event_write(
+    django_assert_max_num_queries,
+):
+    # given three pending settlements
+    a, b, c = SettlementFactory(), SettlementFactory(), SettlementFactory()
+    moves = [
+        services.Move(a.id, SettlementStatus.FUNDED, "escrow funded", {"escrow": {"block_number": 7}}),
+        services.Move(b.id, SettlementStatus.CANCELLED, "client cancelled"),
+        services.Move(a.id, SettlementStatus.SETTLED, "escrow released"),
+        services.Move(c.id, SettlementStatus.FUNDED),
+    ]
+
+    # when they are moved in one batch: lock, update, last sequences, event COPY (and the savepoint)
+    with django_assert_max_num_queries(8):
+        moved = services.settlements_move(moves=moves, actor="test:batch")
+
+    # then each settlement went through its moves in order, with one gap-free event per move
+    assert {s.id: s.status for s in Settlement.objects.filter(pk__in=[a.id, b.id, c.id])} == {
+        a.id: SettlementStatus.SETTLED,
+        b.id: SettlementStatus.CANCELLED,
+        c.id: SettlementStatus.FUNDED,
+    }
+    assert moved[a.id].status_reason == "escrow released"
+    assert [(e.type, e.sequence) for e in events_of(a)] == [
+        ("settlement.created", 1),
+        ("settlement.funded", 2),
+        ("settlement.settled", 3),
+    ]
+    funded = events_of(a)[1]
+    assert funded.data["status"] == "funded" and funded.data["escrow"] == {"block_number": 7}
+    assert funded.actor == "test:batch"
+    assert [e.type for e in events_of(b)] == ["settlement.created", "settlement.cancelled"]
+
+
+@pytest.mark.parametrize("bad", ["illegal", "unknown"])
+def test_a_batch_with_one_bad_move_raises_and_writes_nothing(bad):
+    a, b = SettlementFactory(), SettlementFactory()
+    last = (
+        services.Move(b.id, SettlementStatus.SETTLED)  # pending cannot become settled
+        if bad == "illegal"
+        else services.Move("stl_01j00000000000000000000000", SettlementStatus.FUNDED)
+    )
+    with pytest.raises(IllegalTransition if bad == "illegal" else NotFound):
+        services.settlements_move(moves=[services.Move(a.id, SettlementStatus.FUNDED), last], actor="test")
+    assert set(Settlement.objects.values_list("status", flat=True)) == {SettlementStatus.PENDING}
+    assert [e.type for e in events_of(a)] == ["settlement.created"]
