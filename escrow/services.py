@@ -808,7 +808,7 @@ def range_apply(
         _fail_point("after_event_log")
         copy_insert([ev for _, ev in fresh if ev.pk is None])
         if restored:
-            ChainEvent.objects.bulk_update([ev for _, ev in fresh if ev.pk is not None], ["event_id"])
+            update_rows([ev for _, ev in fresh if ev.pk is not None], ["event_id"])
         writer.raise_flags()
         _instructions_rebuild(chain=chain, events=[ev for _, ev in fresh])
         _fail_point("after_chain_events")

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from fusionprime.db import copy_insert
+from fusionprime.db import copy_insert, update_rows
 from fusionprime.errors import Conflict, NotFound, ValidationError
 from fusionprime.events.models import Event
 from fusionprime.ids import new_id
@@ -586,7 +586,7 @@ def _claim(*, now: datetime, limit: int) -> list[_Claimed]:
                     secrets=secrets.get(delivery.endpoint_id, []),
                 )
             )
-        WebhookDelivery.objects.bulk_update(chosen, ["attempts", "lease_expires_at"])
+        update_rows(chosen, ["attempts", "lease_expires_at"])
         WebhookAttempt.objects.bulk_create(
             [
                 WebhookAttempt(

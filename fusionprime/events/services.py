@@ -13,7 +13,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from fusionprime.db import copy_insert, new_instances
+from fusionprime.db import copy_insert, new_instances, update_rows
 from fusionprime.events.models import Event
 from fusionprime.ids import new_id
 
@@ -196,8 +196,8 @@ def _publish_batch(backend, *, batch_size: int) -> tuple[int, int]:
                 event.message_id = str(outcome)[:64]
                 event.last_error = ""
                 done.append(event)
-        Event.objects.bulk_update(done, ["published_at", "message_id", "last_error"], batch_size=500)
-        Event.objects.bulk_update(failed, ["publish_attempts", "next_attempt_at", "last_error"])
+        update_rows(done, ["published_at", "message_id", "last_error"])
+        update_rows(failed, ["publish_attempts", "next_attempt_at", "last_error"])
     for event in failed:
         logger.warning(
             "events.publish_failed",
