@@ -706,9 +706,6 @@ class _RangeWriter:
 
 def _escrows_update(escrows: list[Escrow]) -> None:
     """Writes the projection fields of existing escrows in one UPDATE."""
-    now = timezone.now()
-    for escrow in escrows:
-        escrow.updated_at = now
     updated = update_rows(escrows, [*_PROJECTION_FIELDS, "updated_at"])
     if updated != len(escrows):
         raise RuntimeError(f"updated {updated} of {len(escrows)} escrows")

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from fusionprime.db import update_rows
 from fusionprime.errors import Conflict, IllegalTransition, NotFound, ValidationError
@@ -143,7 +142,6 @@ def settlements_move(*, moves: list[Move], actor: str) -> dict[str, Settlement]:
             .order_by("pk")
         }
         drafts = []
-        now = timezone.now()
         for move in moves:
             settlement = locked.get(move.settlement_id)
             if settlement is None:
@@ -157,7 +155,6 @@ def settlements_move(*, moves: list[Move], actor: str) -> dict[str, Settlement]:
                 )
             settlement.status = move.to
             settlement.status_reason = move.reason[:500]
-            settlement.updated_at = now
             drafts.append(
                 EventDraft(
                     aggregate_type="settlement",
