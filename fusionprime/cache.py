@@ -25,3 +25,16 @@ class ReusingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ReusingClient
+
+    # Atomic, and one round trip: Django's `add` + `incr` takes three (its `incr` asks EXISTS first).
+    _INCR_WINDOW = (
+        "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
+    )
+    _incr_window_script = None
+
+    def incr_window(self, key: str, timeout: int) -> int:
+        """Counts one more hit on `key`, which expires `timeout` seconds after its first hit."""
+        key = self.make_and_validate_key(key)
+        if self._incr_window_script is None:
+            self._incr_window_script = self._cache.get_client(key, write=True).register_script(self._INCR_WINDOW)
+        return self._incr_window_script(keys=[key], args=[timeout])

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
+from fusionprime.db import raw_instances
 from fusionprime.errors import NotFound, ValidationError
 from fusionprime.money import format_amount, parse_amount
 from risk.errors import RiskLimitExceeded
@@ -89,7 +90,7 @@ def exposure_limits_check(*, settlement: Settlement) -> None:
         raise RuntimeError("exposure_limits_check must run inside the transaction that creates the settlement")
     parties = sorted({settlement.payer_reference, settlement.payee_reference})
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite under make run
-    limits = list(ExposureLimit.objects.raw(_LOCK_LIMITS + lock, [settlement.asset_id, parties[0], parties[-1]]))
+    limits = raw_instances(ExposureLimit, _LOCK_LIMITS + lock, [settlement.asset_id, parties[0], parties[-1]])
     if not limits:
         return
     exposures = counterparty_open_exposures(

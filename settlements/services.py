@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from fusionprime.db import update_rows
+from fusionprime.db import insert_unless_conflict, update_rows
 from fusionprime.errors import Conflict, IllegalTransition, NotFound, ValidationError
 from fusionprime.events.services import EventDraft, event_record, events_record
 from fusionprime.ids import new_id
@@ -77,33 +77,30 @@ def settlement_create(
         raise ValidationError("Payer and payee must differ.", param="payee_reference", code="same_party")
     metadata = _validate_metadata(metadata or {})
 
-    try:
-        with transaction.atomic():
-            settlement = Settlement.objects.create(
-                id=new_id("stl"),
-                reference=reference,
-                payer_reference=payer_reference,
-                payee_reference=payee_reference,
-                amount=value,
-                asset=asset_row,
-                rail=rail,
-                chain_id=chain_id,
-                metadata=metadata,
-                created_by=actor,
-            )
-            _check_risk_limits(settlement)
-            event_record(
-                aggregate_type="settlement",
-                aggregate_id=settlement.id,
-                type="settlement.created",
-                data=settlement_data(settlement),
-                actor=actor,
-                first=True,
-            )
-    except IntegrityError as exc:
-        if "reference" in str(exc):
-            raise _existing_reference_conflict(reference) from exc
-        raise
+    settlement = Settlement(
+        id=new_id("stl"),
+        reference=reference,
+        payer_reference=payer_reference,
+        payee_reference=payee_reference,
+        amount=value,
+        asset=asset_row,
+        rail=rail,
+        chain_id=chain_id,
+        metadata=metadata,
+        created_by=actor,
+    )
+    with transaction.atomic():
+        if not insert_unless_conflict(settlement, on=("reference",)):
+            raise _existing_reference_conflict(reference)
+        _check_risk_limits(settlement)
+        event_record(
+            aggregate_type="settlement",
+            aggregate_id=settlement.id,
+            type="settlement.created",
+            data=settlement_data(settlement),
+            actor=actor,
+            first=True,
+        )
     return settlement
 
 

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from fusionprime.db import copy_insert, update_rows
+from fusionprime.db import copy_insert, raw_instances, update_rows
 from fusionprime.errors import Conflict, NotFound, ValidationError
 from fusionprime.events.models import Event
 from fusionprime.ids import new_id
@@ -392,7 +392,7 @@ _ENDPOINTS_FOR_MATCHING = f"SELECT id, event_types, counterparty, state FROM {We
 
 def deliveries_create_for_events(*, events: list[Event]) -> list[WebhookDelivery]:
     """EVENT_RECORD_HOOKS hook: one delivery per matching endpoint and event, in the events' transaction."""
-    endpoints = list(WebhookEndpoint.objects.raw(_ENDPOINTS_FOR_MATCHING))
+    endpoints = raw_instances(WebhookEndpoint, _ENDPOINTS_FOR_MATCHING)
     if not endpoints:
         return []
     now = timezone.now()

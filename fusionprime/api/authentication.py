@@ -6,6 +6,7 @@ from rest_framework import authentication, exceptions
 
 from fusionprime.api.models import ApiKey
 from fusionprime.api.services import hash_secret, split_key
+from fusionprime.db import raw_instances
 
 # Runs on every request: a fixed statement skips the ORM's query compilation.
 _BY_PREFIX = f"SELECT * FROM {ApiKey._meta.db_table} WHERE prefix = %s"  # noqa: S608 - a constant
@@ -27,7 +28,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             )
         raw_key = raw_key.strip()
         prefix = split_key(raw_key)
-        api_key = next(iter(ApiKey.objects.raw(_BY_PREFIX, [prefix])), None) if prefix else None
+        api_key = next(iter(raw_instances(ApiKey, _BY_PREFIX, [prefix])), None) if prefix else None
         if api_key is None or not hmac.compare_digest(api_key.secret_hash, hash_secret(raw_key)):
             raise exceptions.AuthenticationFailed("The API key is not valid.", code="invalid_api_key")
         if not api_key.is_active:

@@ -1,8 +1,9 @@
 """Idempotency keys, scoped to the API key (Stripe's model).
 
-The key is claimed in its own short transaction so a concurrent duplicate sees it at once and
-gets 409; the handler then runs in one transaction with the stored response, so a settlement and
-the record of its response commit together. Server errors release the key instead of storing.
+The key is claimed in its own one-statement transaction so a concurrent duplicate sees it at once
+and gets 409; the handler then runs in one transaction with the stored response, so a settlement
+and the record of its response commit together. A client error rolls the handler's writes back and
+is stored on its own; server errors release the key instead of storing.
 """
 
 import hashlib
@@ -10,13 +11,14 @@ import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from fusionprime.api.exceptions import problem_exception_handler
 from fusionprime.api.models import IdempotencyRecord
+from fusionprime.db import insert_unless_conflict, update_rows
 from fusionprime.errors import Conflict, Unprocessable, ValidationError
 
 HEADER = "Idempotency-Key"
@@ -29,28 +31,23 @@ def _request_hash(request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def _claim(request, key: str, request_hash: str) -> IdempotencyRecord | None:
-    """Returns None if this request owns the key now, or the completed record to replay."""
+def _claim(request, key: str, request_hash: str) -> IdempotencyRecord:
+    """Returns the record this request now owns (state in_progress), or a completed one to replay."""
     now = timezone.now()
     for _ in range(3):
-        try:
-            with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    # Losing this claim in a crash is harmless (nothing else was written), so its
-                    # commit need not wait for the WAL flush; the request's main commit still does.
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                IdempotencyRecord.objects.create(
-                    api_key=request.auth,
-                    key=key,
-                    request_hash=request_hash,
-                    state=IdempotencyRecord.State.IN_PROGRESS,
-                    locked_at=now,
-                    expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
-                )
-            return None
-        except IntegrityError:
-            record = IdempotencyRecord.objects.filter(api_key=request.auth, key=key).first()
+        record = IdempotencyRecord(
+            api_key=request.auth,
+            key=key,
+            request_hash=request_hash,
+            state=IdempotencyRecord.State.IN_PROGRESS,
+            locked_at=now,
+            expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
+        )
+        # Losing a claim in a crash is harmless (nothing else was written), so its commit need not
+        # wait for the WAL flush; the request's main commit still does.
+        if insert_unless_conflict(record, on=("api_key", "key"), async_commit=True):
+            return record
+        record = IdempotencyRecord.objects.filter(api_key=request.auth, key=key).first()
         if record is None:
             continue  # released between our insert and read: try again
         if record.expires_at < now:
@@ -68,7 +65,7 @@ def _claim(request, key: str, request_hash: str) -> IdempotencyRecord | None:
         if record.locked_at < stale_before and IdempotencyRecord.objects.filter(
             pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS, locked_at=record.locked_at
         ).update(locked_at=now):
-            return None  # the first attempt died holding the key: take it over
+            return record  # the first attempt died holding the key: take it over
         raise Conflict(
             "A request with this Idempotency-Key is still being processed; retry shortly.",
             param=HEADER,
@@ -99,33 +96,40 @@ def run_idempotent(request, handler: Callable[[], Response], view=None) -> Respo
             param=HEADER,
             code="idempotency_key_invalid",
         )
-    request_hash = _request_hash(request)
-    record = _claim(request, key, request_hash)
-    if record is not None:
+    record = _claim(request, key, _request_hash(request))
+    if record.state == IdempotencyRecord.State.COMPLETED:
         return _replay(record)
     try:
-        with transaction.atomic():
-            try:
+        try:
+            with transaction.atomic():
                 response = handler()
-            except Exception as exc:
-                response = problem_exception_handler(exc, {"request": request, "view": view})
                 if response.status_code >= 500:
-                    raise
+                    raise _ServerError
+                _complete(record, response)
+        except _ServerError:
+            raise
+        except Exception as exc:
+            # The handler's writes are rolled back; a client error is still this key's answer.
+            response = problem_exception_handler(exc, {"request": request, "view": view})
             if response.status_code >= 500:
-                raise _ServerError
-            IdempotencyRecord.objects.filter(api_key=request.auth, key=key).update(
-                state=IdempotencyRecord.State.COMPLETED,
-                response_status=response.status_code,
-                response_body=JSONRenderer().render(response.data),
-                response_content_type=response.content_type or "",
-                response_location=response.get("Location", ""),
-            )
+                raise
+            _complete(record, response)
     except BaseException:
-        IdempotencyRecord.objects.filter(
-            api_key=request.auth, key=key, state=IdempotencyRecord.State.IN_PROGRESS
-        ).delete()
+        IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).delete()
         raise
     return response
+
+
+def _complete(record: IdempotencyRecord, response: Response) -> None:
+    record.state = IdempotencyRecord.State.COMPLETED
+    record.response_status = response.status_code
+    record.response_body = JSONRenderer().render(response.data)
+    record.response_content_type = response.content_type or ""
+    record.response_location = response.get("Location", "")
+    update_rows([record], _COMPLETED_FIELDS)
+
+
+_COMPLETED_FIELDS = ["state", "response_status", "response_body", "response_content_type", "response_location"]
 
 
 class _ServerError(Exception):

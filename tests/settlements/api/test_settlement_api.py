@@ -387,3 +387,22 @@ def _hash_of(api, body):
 
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"POST /v1/settlements\n{canonical}".encode()).hexdigest()
+
+
+def test_a_client_error_raised_after_writes_is_stored_and_replayed_and_its_writes_rolled_back(api):
+    from fusionprime.events.models import Event
+    from risk.services import exposure_limit_set
+
+    # the refusal comes after the settlement row is inserted (the limit check reads it)
+    exposure_limit_set(counterparty=BODY["payer_reference"], asset="USD", amount="100.00", actor="user:alice")
+    body = {**BODY, "amount": "100.01"}
+    events_before = Event.objects.count()
+
+    first = post(api, "/v1/settlements", body, key="over")
+    replay = post(api, "/v1/settlements", body, key="over")
+
+    assert_problem(first, 422, "risk_limit_exceeded", "amount")
+    assert (replay.status_code, replay.json(), replay["Idempotent-Replayed"]) == (422, first.json(), "true")
+    record = IdempotencyRecord.objects.get(key="over")
+    assert (record.state, record.response_status) == ("completed", 422)
+    assert not Settlement.objects.exists() and Event.objects.count() == events_before
