@@ -219,10 +219,15 @@ def insert_unless_conflict(obj: models.Model, *, on: tuple[str, ...], async_comm
 
 @cache
 def _loader(model: type[models.Model], columns: tuple[str, ...]):
-    """For rows of `columns`: their order as the model's fields, the fields' attnames, converters."""
+    """For rows of `columns`: which to take, in the model's field order; their attnames; converters.
+
+    Columns the model does not know are left out: during a rolling deploy the table can already have
+    a column the running code has not heard of (`SELECT *` would then fail every request).
+    """
     db = connections[DEFAULT_DB_ALIAS]
     position = {f.column: i for i, f in enumerate(model._meta.concrete_fields)}
-    order = sorted(range(len(columns)), key=lambda i: position[columns[i]])
+    known = [i for i, column in enumerate(columns) if column in position]
+    order = sorted(known, key=lambda i: position[columns[i]])
     fields = [model._meta.concrete_fields[position[columns[i]]] for i in order]
     converters = []
     for j, f in enumerate(fields):
