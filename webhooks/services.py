@@ -20,7 +20,7 @@ from functools import cache
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from fusionprime.db import copy_insert, raw_instances, update_rows
@@ -485,20 +485,35 @@ def _active_secrets(endpoint_ids: set[str], now: datetime) -> dict[str, list[str
     return result
 
 
-def _claimable(now: datetime):
-    earlier_open = WebhookDelivery.objects.filter(
-        endpoint_id=OuterRef("endpoint_id"),
-        aggregate_type=OuterRef("aggregate_type"),
-        aggregate_id=OuterRef("aggregate_id"),
-        sequence__lt=OuterRef("sequence"),
-        status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD],
-    )
-    return (
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
-        .filter(endpoint__state=EndpointState.ACTIVE)
-        .exclude(Exists(earlier_open))
-    )
+def _due_heads(now: datetime, endpoint_ids: list[str], limit: int) -> list[str]:
+    """Ids of due, unleased pending deliveries that head their aggregate's open deliveries at their
+    endpoint, earliest due first.
+
+    One pass numbers each aggregate's open deliveries by sequence, and the heads are filtered after
+    that, so a held or not-yet-due head still holds back the deliveries behind it. A per-candidate
+    "no earlier open delivery" check did the same, but on statistics not yet refreshed after a burst of
+    new deliveries the planner served it by scanning the endpoint's open deliveries for every candidate
+    (42 ms a claim at 520 open, growing with the square of the backlog). This statement has no join.
+    """
+    at = connection.ops.adapt_datetimefield_value(now)
+    endpoints = ", ".join(["%s"] * len(endpoint_ids))
+    sql = f"""
+        SELECT id FROM (
+            SELECT id, status, next_attempt_at, lease_expires_at, row_number() OVER (
+                PARTITION BY endpoint_id, aggregate_type, aggregate_id ORDER BY sequence
+            ) AS place
+            FROM {WebhookDelivery._meta.db_table}
+            WHERE status IN (%s, %s) AND endpoint_id IN ({endpoints})
+        ) AS open_deliveries
+        WHERE place = 1 AND status = %s AND next_attempt_at <= %s
+          AND (lease_expires_at IS NULL OR lease_expires_at <= %s)
+        ORDER BY next_attempt_at, id
+        LIMIT %s
+    """  # noqa: S608 - the table name is the model's; every value is a parameter
+    params = [DeliveryStatus.PENDING, DeliveryStatus.HELD, *endpoint_ids, DeliveryStatus.PENDING, at, at, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _endpoint_allowances(now: datetime) -> dict[str, int]:
@@ -551,9 +566,14 @@ def _claim(*, now: datetime, limit: int) -> list[_Claimed]:
         open_endpoints = [endpoint_id for endpoint_id, n in allowances.items() if n > 0]
         if not open_endpoints:
             return []
+        heads = _due_heads(now, open_endpoints, limit * 2)
+        if not heads:
+            return []
+        # Locked by id, each still checked: another worker may have claimed one since it was read.
         candidates = list(
-            _claimable(now)
-            .filter(endpoint_id__in=open_endpoints)
+            WebhookDelivery.objects.filter(pk__in=heads, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+            .filter(endpoint__state=EndpointState.ACTIVE)
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint")
             .order_by("next_attempt_at", "id")[: limit * 2]

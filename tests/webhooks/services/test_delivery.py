@@ -333,3 +333,49 @@ def test_each_success_and_failure_is_logged_for_the_slo(make_endpoint, receiver,
         sweep()
     [record] = [r for r in caplog.records if r.getMessage() == "webhook.delivery_succeeded"]
     assert record.attempt == 1 and record.latency_ms is not None
+
+
+def test_the_claim_reads_heads_in_one_pass_without_a_join_even_on_stale_statistics(make_endpoint):
+    # given a burst of deliveries the planner's statistics have not seen (the table was never analyzed):
+    # 300 aggregates with two open deliveries each, every 3rd held at its head
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fusionprime.db import copy_insert
+    from fusionprime.ids import new_id
+    from webhooks.services import _due_heads
+
+    endpoint = make_endpoint()
+    now = timezone.now()
+    rows, expected = [], []
+    for i in range(300):
+        for sequence in (1, 2):
+            held = sequence == 1 and i % 3 == 0
+            rows.append(
+                WebhookDelivery(
+                    id=f"whd_{i:04d}_{sequence}",
+                    endpoint=endpoint,
+                    event_id=new_id("evt"),
+                    event_type="settlement.created",
+                    aggregate_type="settlement",
+                    aggregate_id=f"stl_{i:04d}",
+                    sequence=sequence,
+                    body=b"{}",
+                    status=DeliveryStatus.HELD if held else DeliveryStatus.PENDING,
+                    next_attempt_at=now - timedelta(seconds=600 - i),
+                )
+            )
+            if sequence == 1 and not held:
+                expected.append(rows[-1].id)
+    copy_insert(rows)
+
+    # when the heads are read
+    with CaptureQueriesContext(connection) as queries:
+        heads = _due_heads(now, [endpoint.id], limit=150)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {queries[-1]['sql']}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+
+    # then they are the first due heads, none behind a held one, from one pass with no per-row re-scan
+    assert heads == expected[:150]
+    assert "Loop" not in plan and "SubPlan" not in plan, plan
