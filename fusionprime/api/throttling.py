@@ -19,8 +19,9 @@ def _hit(key: str, *, timeout: int) -> int:
 class ApiKeyRateThrottle(BaseThrottle):
     """Per-API-key limit as a fixed-window counter in the shared cache (Redis in production).
 
-    One atomic increment per request (one Redis round trip), whatever the rate: DRF's SimpleRateThrottle keeps and
-    re-pickles a list of every request time in the window, which grows with the limit.
+    One atomic increment per request (one Redis round trip), whatever the rate: DRF's
+    SimpleRateThrottle keeps and re-pickles a list of every request time in the window, which grows
+    with the limit.
     """
 
     scope = "api_key"
