@@ -674,56 +674,96 @@ def retry_delay(*, attempts_done: int, retry_after: float | None = None) -> time
     return timedelta(seconds=max(jittered, retry_after or 0.0))
 
 
-def _record(claimed: _Claimed, response: transport.Response, *, now: datetime, result: SweepResult) -> None:
+def _attempt(claimed: _Claimed, response: transport.Response) -> WebhookAttempt:
+    return WebhookAttempt(
+        delivery_id=claimed.delivery_id,
+        endpoint_id=claimed.endpoint_id,
+        number=claimed.number,
+        trigger=claimed.trigger,
+        started_at=datetime.fromtimestamp(response.started_at, tz=UTC),
+        latency_ms=response.latency_ms,
+        url=claimed.url,
+        resolved_ip=response.resolved_ip,
+        status_code=response.status_code,
+        response_headers=response.headers,
+        response_body=response.body,
+        succeeded=response.ok,
+        error_class=response.error_class,
+        error_message=response.error_message[:1000],
+    )
+
+
+def _mine(claimed: _Claimed):
+    # Matching the attempt number makes a late writer (whose lease was taken over) a no-op.
+    return WebhookDelivery.objects.filter(
+        pk=claimed.delivery_id, attempts=claimed.number, status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD]
+    )
+
+
+def _record(items: list[tuple[_Claimed, transport.Response]], *, now: datetime, result: SweepResult) -> None:
+    """Records a batch's attempts in claim order, in the caller's transaction.
+
+    The successes between two failures are written together (one COPY of their attempts, one guarded
+    UPDATE per attempt number and status code, one health stamp per endpoint): three statements and a
+    savepoint per delivery capped how fast a backlog drains. Each failure is written on its own, after
+    the successes before it, so an endpoint's health ends as the attempts' order leaves it.
+    """
+    successes: list[tuple[_Claimed, transport.Response]] = []
+    for claimed, response in items:
+        if response.ok:
+            successes.append((claimed, response))
+            continue
+        _record_successes(successes, now=now, result=result)
+        successes = []
+        _record_failure(claimed, response, now=now, result=result)
+    _record_successes(successes, now=now, result=result)
+
+
+def _record_successes(items: list[tuple[_Claimed, transport.Response]], *, now: datetime, result: SweepResult) -> None:
+    if not items:
+        return
+    copy_insert([_attempt(claimed, response) for claimed, response in items])
+    guarded: dict[tuple[int, int], list[str]] = {}
+    for claimed, response in items:
+        guarded.setdefault((claimed.number, response.status_code), []).append(claimed.delivery_id)
+    for (number, status_code), ids in guarded.items():
+        WebhookDelivery.objects.filter(
+            pk__in=ids, attempts=number, status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD]
+        ).update(
+            status=DeliveryStatus.SUCCEEDED,
+            finished_at=now,
+            last_error="",
+            lease_expires_at=None,
+            last_status_code=status_code,
+        )
+    result.succeeded += len(items)
+    WebhookEndpoint.objects.filter(pk__in={claimed.endpoint_id for claimed, _ in items}).filter(
+        # At most one write a second on the hot path: concurrent successes would queue on this row.
+        Q(failing_since__isnull=False)
+        | Q(consecutive_failures__gt=0)
+        | Q(last_success_at__isnull=True)
+        | Q(last_success_at__lt=now - timedelta(seconds=1))
+    ).update(
+        last_success_at=now,
+        failing_since=None,
+        consecutive_failures=0,
+        notified_failing_at=None,
+        notified_disable_warning_at=None,
+    )
+    for claimed, response in items:
+        # One line per success: the webhook-success SLO in Cloud Monitoring counts these.
+        logger.info(
+            "webhook.delivery_succeeded",
+            extra={"delivery_id": claimed.delivery_id, "attempt": claimed.number, "latency_ms": response.latency_ms},
+        )
+
+
+def _record_failure(claimed: _Claimed, response: transport.Response, *, now: datetime, result: SweepResult) -> None:
     gone = response.status_code == 410
     with transaction.atomic():
-        WebhookAttempt.objects.create(
-            delivery_id=claimed.delivery_id,
-            endpoint_id=claimed.endpoint_id,
-            number=claimed.number,
-            trigger=claimed.trigger,
-            started_at=datetime.fromtimestamp(response.started_at, tz=UTC),
-            latency_ms=response.latency_ms,
-            url=claimed.url,
-            resolved_ip=response.resolved_ip,
-            status_code=response.status_code,
-            response_headers=response.headers,
-            response_body=response.body,
-            succeeded=response.ok,
-            error_class=response.error_class,
-            error_message=response.error_message[:1000],
-        )
-        # Matching the attempt number makes a late writer (whose lease was taken over) a no-op.
-        mine = WebhookDelivery.objects.filter(
-            pk=claimed.delivery_id, attempts=claimed.number, status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD]
-        )
+        _attempt(claimed, response).save()
+        mine = _mine(claimed)
         common = {"lease_expires_at": None, "last_status_code": response.status_code}
-        if response.ok:
-            mine.update(status=DeliveryStatus.SUCCEEDED, finished_at=now, last_error="", **common)
-            result.succeeded += 1
-            WebhookEndpoint.objects.filter(pk=claimed.endpoint_id).filter(
-                # At most one write a second on the hot path: concurrent successes would queue on this row.
-                Q(failing_since__isnull=False)
-                | Q(consecutive_failures__gt=0)
-                | Q(last_success_at__isnull=True)
-                | Q(last_success_at__lt=now - timedelta(seconds=1))
-            ).update(
-                last_success_at=now,
-                failing_since=None,
-                consecutive_failures=0,
-                notified_failing_at=None,
-                notified_disable_warning_at=None,
-            )
-            # One line per success: the webhook-success SLO in Cloud Monitoring counts these.
-            logger.info(
-                "webhook.delivery_succeeded",
-                extra={
-                    "delivery_id": claimed.delivery_id,
-                    "attempt": claimed.number,
-                    "latency_ms": response.latency_ms,
-                },
-            )
-            return
         error = f"{response.error_class}: {response.error_message}"[:500]
         WebhookEndpoint.objects.filter(pk=claimed.endpoint_id).update(
             last_failure_at=now, consecutive_failures=F("consecutive_failures") + 1
@@ -787,8 +827,7 @@ def deliveries_process_due(
             responses = list(_executor(settings.WEBHOOKS_SWEEP_CONCURRENCY).map(_send, claimed))
         # One commit per batch: a commit (WAL flush) per delivery would cap throughput.
         with transaction.atomic():
-            for item, response in zip(claimed, responses, strict=True):
-                _record(item, response, now=now or timezone.now(), result=result)
+            _record(list(zip(claimed, responses, strict=True)), now=now or timezone.now(), result=result)
     return result
 
 

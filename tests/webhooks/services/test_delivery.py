@@ -379,3 +379,72 @@ def test_the_claim_reads_heads_in_one_pass_without_a_join_even_on_stale_statisti
     # then they are the first due heads, none behind a held one, from one pass with no per-row re-scan
     assert heads == expected[:150]
     assert "Loop" not in plan and "SubPlan" not in plan, plan
+
+
+def _recorded(make_endpoint, outcomes: list[int]):
+    """Claims one delivery per outcome (HTTP status) for one endpoint and records them in that order."""
+    import time as _time
+
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from webhooks import transport
+    from webhooks.services import SweepResult, _claim, _record
+
+    endpoint = make_endpoint()
+    for _ in outcomes:
+        SettlementFactory()
+    now = timezone.now()
+    claimed = sorted(_claim(now=now, limit=len(outcomes)), key=lambda c: c.delivery_id)
+    responses = [
+        transport.Response(
+            started_at=_time.time(),
+            status_code=status,
+            error_class="" if status < 300 else "http_5xx",
+            error_message="" if status < 300 else f"HTTP {status}",
+        )
+        for status in outcomes
+    ]
+    result = SweepResult()
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        _record(list(zip(claimed, responses, strict=True)), now=now, result=result)
+    return WebhookEndpoint.objects.get(pk=endpoint.pk), claimed, result, len(queries)
+
+
+def test_a_batch_of_successes_is_recorded_in_a_fixed_number_of_statements(make_endpoint):
+    endpoint, claimed, result, statements = _recorded(make_endpoint, [200, 201, 200, 204, 200, 200])
+
+    assert result.succeeded == 6
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
+    assert sorted(WebhookDelivery.objects.values_list("last_status_code", flat=True)) == [200, 200, 200, 200, 201, 204]
+    assert WebhookAttempt.objects.filter(succeeded=True).count() == 6 and endpoint.last_success_at is not None
+    # attempts (id reservation and COPY), one UPDATE per (attempt number, status code), the health stamp,
+    # and the savepoint pair; not three statements a delivery
+    assert statements <= 8
+
+
+@pytest.mark.parametrize(("outcomes", "failures"), [([200, 500], 1), ([500, 200], 0)])
+def test_an_endpoints_health_ends_as_the_attempts_order_leaves_it(make_endpoint, outcomes, failures):
+    endpoint, _, result, _ = _recorded(make_endpoint, outcomes)
+
+    assert (result.succeeded, result.retrying) == (1, 1)
+    assert endpoint.consecutive_failures == failures
+    assert (endpoint.failing_since is not None) == bool(failures)
+
+
+def test_a_late_success_leaves_a_delivery_another_worker_took_over_alone(make_endpoint):
+    # given the delivery's lease was taken over (its attempt number moved on) before this write
+    from webhooks import transport
+    from webhooks.services import SweepResult, _claim, _record
+
+    make_endpoint()
+    SettlementFactory()
+    now = timezone.now()
+    [claimed] = _claim(now=now, limit=1)
+    WebhookDelivery.objects.filter(pk=claimed.delivery_id).update(attempts=claimed.number + 1)
+
+    _record([(claimed, transport.Response(started_at=now.timestamp(), status_code=200))], now=now, result=SweepResult())
+
+    # then its attempt is on record, and the delivery is not marked succeeded by the late writer
+    assert WebhookDelivery.objects.get(pk=claimed.delivery_id).status == DeliveryStatus.PENDING
+    assert WebhookAttempt.objects.filter(delivery_id=claimed.delivery_id, succeeded=True).count() == 1
