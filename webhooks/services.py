@@ -576,7 +576,7 @@ def _claim(*, now: datetime, limit: int) -> list[_Claimed]:
             .filter(endpoint__state=EndpointState.ACTIVE)
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint")
-            .order_by("next_attempt_at", "id")[: limit * 2]
+            .order_by("next_attempt_at", "id")
         )
         chosen, lost = [], []
         for delivery in candidates:
@@ -693,10 +693,10 @@ def _attempt(claimed: _Claimed, response: transport.Response) -> WebhookAttempt:
     )
 
 
-def _mine(claimed: _Claimed):
+def _still_open_at(attempt: int, delivery_ids: list[str]):
     # Matching the attempt number makes a late writer (whose lease was taken over) a no-op.
     return WebhookDelivery.objects.filter(
-        pk=claimed.delivery_id, attempts=claimed.number, status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD]
+        pk__in=delivery_ids, attempts=attempt, status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD]
     )
 
 
@@ -727,9 +727,7 @@ def _record_successes(items: list[tuple[_Claimed, transport.Response]], *, now: 
     for claimed, response in items:
         guarded.setdefault((claimed.number, response.status_code), []).append(claimed.delivery_id)
     for (number, status_code), ids in guarded.items():
-        WebhookDelivery.objects.filter(
-            pk__in=ids, attempts=number, status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD]
-        ).update(
+        _still_open_at(number, ids).update(
             status=DeliveryStatus.SUCCEEDED,
             finished_at=now,
             last_error="",
@@ -760,34 +758,33 @@ def _record_successes(items: list[tuple[_Claimed, transport.Response]], *, now: 
 
 def _record_failure(claimed: _Claimed, response: transport.Response, *, now: datetime, result: SweepResult) -> None:
     gone = response.status_code == 410
-    with transaction.atomic():
-        _attempt(claimed, response).save()
-        mine = _mine(claimed)
-        common = {"lease_expires_at": None, "last_status_code": response.status_code}
-        error = f"{response.error_class}: {response.error_message}"[:500]
-        WebhookEndpoint.objects.filter(pk=claimed.endpoint_id).update(
-            last_failure_at=now, consecutive_failures=F("consecutive_failures") + 1
+    _attempt(claimed, response).save()
+    mine = _still_open_at(claimed.number, [claimed.delivery_id])
+    common = {"lease_expires_at": None, "last_status_code": response.status_code}
+    error = f"{response.error_class}: {response.error_message}"[:500]
+    WebhookEndpoint.objects.filter(pk=claimed.endpoint_id).update(
+        last_failure_at=now, consecutive_failures=F("consecutive_failures") + 1
+    )
+    WebhookEndpoint.objects.filter(pk=claimed.endpoint_id, failing_since__isnull=True).update(failing_since=now)
+    if gone:
+        mine.update(status=DeliveryStatus.HELD, last_error=error, **common)
+        result.held += 1
+        webhook_endpoint_disable(
+            endpoint_id=claimed.endpoint_id, reason="The endpoint answered 410 Gone.", actor="system:webhooks"
         )
-        WebhookEndpoint.objects.filter(pk=claimed.endpoint_id, failing_since__isnull=True).update(failing_since=now)
-        if gone:
-            mine.update(status=DeliveryStatus.HELD, last_error=error, **common)
-            result.held += 1
-            webhook_endpoint_disable(
-                endpoint_id=claimed.endpoint_id, reason="The endpoint answered 410 Gone.", actor="system:webhooks"
-            )
-            return
-        delay = None
-        if claimed.trigger == AttemptTrigger.SCHEDULED:
-            delay = retry_delay(attempts_done=claimed.number, retry_after=_retry_after_seconds(response, now))
-        if delay is None:
-            mine.update(status=DeliveryStatus.FAILED, finished_at=now, last_error=error, **common)
-            result.failed += 1
-        else:
-            # A paused endpoint keeps it held; otherwise it is due again after the delay.
-            mine.filter(status=DeliveryStatus.HELD).update(next_attempt_at=now + delay, last_error=error, **common)
-            mine.filter(status=DeliveryStatus.PENDING).update(next_attempt_at=now + delay, last_error=error, **common)
-            result.retrying += 1
-        _notify_failing_once(endpoint_id=claimed.endpoint_id, now=now, error=error)
+        return
+    delay = None
+    if claimed.trigger == AttemptTrigger.SCHEDULED:
+        delay = retry_delay(attempts_done=claimed.number, retry_after=_retry_after_seconds(response, now))
+    if delay is None:
+        mine.update(status=DeliveryStatus.FAILED, finished_at=now, last_error=error, **common)
+        result.failed += 1
+    else:
+        # A paused endpoint keeps it held; otherwise it is due again after the delay.
+        mine.filter(status=DeliveryStatus.HELD).update(next_attempt_at=now + delay, last_error=error, **common)
+        mine.filter(status=DeliveryStatus.PENDING).update(next_attempt_at=now + delay, last_error=error, **common)
+        result.retrying += 1
+    _notify_failing_once(endpoint_id=claimed.endpoint_id, now=now, error=error)
     logger.warning(
         "webhook.delivery_failed",
         extra={"delivery_id": claimed.delivery_id, "attempt": claimed.number, "error": error},
