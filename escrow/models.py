@@ -37,7 +37,7 @@ class Chain(models.Model):
 class RpcProvider(models.Model):
     """One JSON-RPC endpoint of a chain; its health is written by the relayer after each tick."""
 
-    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="providers")
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="providers", db_index=False)
     name = models.CharField(max_length=64)
     url = models.CharField(max_length=500, help_text="http(s):// JSON-RPC endpoint.")
     priority = models.PositiveSmallIntegerField(default=0, help_text="Lower is tried first.")
@@ -62,7 +62,7 @@ class RpcProvider(models.Model):
 class ChainToken(models.Model):
     """The per-chain token registry: which on-chain token (or native coin) is which asset."""
 
-    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="tokens")
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="tokens", db_index=False)
     token_address = models.CharField(max_length=42, help_text=f"{NATIVE_TOKEN} for the native coin.")
     asset = models.ForeignKey("settlements.Asset", on_delete=models.PROTECT, related_name="+")
 
@@ -92,7 +92,7 @@ class Escrow(models.Model):
     """Projection of one escrow contract, rebuilt from its (non-removed) chain events."""
 
     id = models.CharField(primary_key=True, max_length=40, editable=False)
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="escrows")
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="escrows", db_index=False)
     address = models.CharField(max_length=42)
     settlement_ref = models.CharField(max_length=66)
     settlement = models.ForeignKey(
@@ -249,7 +249,7 @@ class WatchedContract(models.Model):
     Added after the relayer passed its deployment block: run `manage.py backfill` from that block.
     """
 
-    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="watched_contracts")
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="watched_contracts", db_index=False)
     address = models.CharField(max_length=42)
     kind = models.CharField(max_length=32, choices=ContractKind.choices)
     label = models.CharField(max_length=64, blank=True)
@@ -308,10 +308,12 @@ class CrossChainInstruction(models.Model):
     its log, since a rejection (e.g. a replay) must not overwrite the original message's outcome.
     """
 
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="instructions")
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="instructions", db_index=False)
     handler_address = models.CharField(max_length=42)
     key = models.CharField(max_length=160, help_text="<sourceKey>:<nonce>, or rejected:<block hash>:<log index>.")
-    escrow = models.ForeignKey(Escrow, on_delete=models.PROTECT, null=True, blank=True, related_name="instructions")
+    escrow = models.ForeignKey(
+        Escrow, on_delete=models.PROTECT, null=True, blank=True, related_name="instructions", db_index=False
+    )
     escrow_address = models.CharField(max_length=42)
     source_key = models.CharField(max_length=66)
     nonce = models.PositiveBigIntegerField()

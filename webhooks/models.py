@@ -77,7 +77,7 @@ RESOLVED_STATUSES = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED, DeliverySt
 
 class WebhookDelivery(models.Model):
     id = models.CharField(primary_key=True, max_length=40, editable=False)
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     event_id = models.CharField(max_length=40, help_text="Also the webhook-id header.")
     event_type = models.CharField(max_length=64)
     aggregate_type = models.CharField(max_length=32)
@@ -134,7 +134,7 @@ class AttemptTrigger(models.TextChoices):
 
 class WebhookAttempt(models.Model):
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_set")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+", db_index=False)
     number = models.PositiveIntegerField()
     trigger = models.CharField(max_length=16, choices=AttemptTrigger.choices)
     started_at = models.DateTimeField()

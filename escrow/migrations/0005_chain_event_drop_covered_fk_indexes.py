@@ -8,30 +8,7 @@ writing meanwhile (hence a non-atomic migration).
 import django.db.models.deletion
 from django.db import migrations, models
 
-INDEXES = [
-    ("escrow_chainevent_chain_id_ffbca07b", "chain_id"),
-    ("escrow_chainevent_escrow_id_92aea2e1", "escrow_id"),
-]
-PATTERN_INDEX = ("escrow_chainevent_escrow_id_92aea2e1_like", "escrow_id varchar_pattern_ops")  # PostgreSQL only
-
-
-def _indexes(vendor: str) -> list[tuple[str, str]]:
-    return [*INDEXES, PATTERN_INDEX] if vendor == "postgresql" else INDEXES
-
-
-def drop(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    concurrently = " CONCURRENTLY" if vendor == "postgresql" else ""
-    for name, _ in _indexes(vendor):
-        schema_editor.execute(f"DROP INDEX{concurrently} IF EXISTS {name}")
-
-
-def create(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    concurrently = " CONCURRENTLY" if vendor == "postgresql" else ""
-    for name, columns in _indexes(vendor):
-        schema_editor.execute(f"CREATE INDEX{concurrently} IF NOT EXISTS {name} ON escrow_chainevent ({columns})")
-
+from fusionprime.schema import index_drop, pattern_index
 
 class Migration(migrations.Migration):
     atomic = False
@@ -66,6 +43,15 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop, create)],
+            database_operations=[
+                index_drop(
+                    "escrow_chainevent",
+                    [
+                        ("escrow_chainevent_chain_id_ffbca07b", "chain_id"),
+                        ("escrow_chainevent_escrow_id_92aea2e1", "escrow_id"),
+                        pattern_index("escrow_chainevent_escrow_id_92aea2e1_like", "escrow_id"),
+                    ],
+                )
+            ],
         ),
     ]

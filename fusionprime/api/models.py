@@ -40,7 +40,7 @@ class IdempotencyRecord(models.Model):
         IN_PROGRESS = "in_progress"
         COMPLETED = "completed"
 
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     state = models.CharField(max_length=16, choices=State.choices)
