@@ -7,6 +7,7 @@ interval and latency counts from the scheduled send time. The load generator sha
 cores, so it is the standard library's keep-alive HTTP client, not a heavier one.
 """
 
+import contextlib
 import http.client
 import json
 import multiprocessing as mp
@@ -200,6 +201,36 @@ def _load(kind, args_for_deadline, *, duration, processes=PROCESSES, threads=THR
     }
 
 
+GUNICORN_WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "3")
+GUNICORN_THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "4")
+GUNICORN_CLASS = os.environ.get("BENCH_GUNICORN_CLASS", "gthread")
+
+
+@contextlib.contextmanager
+def _served(app: str, env: dict, db_url: str, key: str):
+    """gunicorn with the production config (deploy/gunicorn.conf.py, access log included; only the pool
+    differs) serving `app`, warmed up; yields its URL and a reader of its CPU by part."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", GUNICORN_WORKERS, "--threads", GUNICORN_THREADS),
+            *("--worker-class", GUNICORN_CLASS, app),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_port(port, timeout=30, proc=server, what="gunicorn")
+        _load("api", lambda d: (url, key, d, 0), duration=WARMUP)
+        yield url, lambda: {"gunicorn": _group_cpu_s(server.pid), "postgres": _backends_cpu_s(db_url)}
+    finally:
+        stop(server)
+
+
 def run() -> dict:
     db_url = fresh_database("api")
     env = bench_env(db_url)
@@ -218,39 +249,26 @@ def run() -> dict:
     with psycopg.connect(db_url) as conn:
         api_key_id = conn.execute("SELECT id FROM api_apikey LIMIT 1").fetchone()[0]
 
-    port = free_port()
-    workers = os.environ.get("BENCH_GUNICORN_WORKERS", "3")
-    threads = os.environ.get("BENCH_GUNICORN_THREADS", "4")
-    worker_class = os.environ.get("BENCH_GUNICORN_CLASS", "gthread")
-    # The production config (deploy/gunicorn.conf.py), access log included; only the pool differs.
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", workers, "--threads", threads),
-            *("--worker-class", worker_class, "fusionprime.wsgi:application"),
-        ],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "fusionprime.settings.local"},
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_port(port, timeout=30, proc=server, what="gunicorn")
-        _load("api", lambda d: (url, key, d, 0), duration=WARMUP)
-        served_by = lambda: {"gunicorn": _group_cpu_s(server.pid), "postgres": _backends_cpu_s(db_url)}  # noqa: E731
+    api_env = {**env, "DJANGO_SETTINGS_MODULE": "fusionprime.settings.local", "BENCH_FLOOR_API_KEY_ID": api_key_id}
+    with _served("fusionprime.wsgi:application", api_env, db_url, key) as (url, served_by):
         api = _load("api", lambda d: (url, key, d, 0), duration=DURATION, server_cpu=served_by)
         baseline = _load("sql", lambda d: (db_url, api_key_id, d), duration=DURATION)
         half_rate = STEADY_RATE or api["per_s"] / 2
         per_thread = half_rate / (PROCESSES * THREADS)
         steady = _load("api", lambda d: (url, key, d, per_thread), duration=DURATION, server_cpu=served_by)
-    finally:
-        stop(server)
+    floors = {}
+    for name in ("bare", "django"):
+        with _served(f"tests.benchmarks.floor_app:{name}", {**api_env, "BENCH_FLOOR": name}, db_url, key) as (
+            url,
+            served_by,
+        ):
+            floor = _load("api", lambda d: (url, key, d, 0), duration=DURATION, server_cpu=served_by)
+        floors[f"{name}_over_gunicorn"] = {**floor, "ratio_to_baseline": round(floor["per_s"] / baseline["per_s"], 3)}
     return report(
         "api_create",
         {
             "concurrency": PROCESSES * THREADS,
-            "gunicorn": f"{workers} workers x {threads} threads ({worker_class})",
+            "gunicorn": f"{GUNICORN_WORKERS} workers x {GUNICORN_THREADS} threads ({GUNICORN_CLASS})",
             "api_peak": api,
             "baseline_psycopg": baseline,
             "ratio_api_to_baseline": round(api["per_s"] / baseline["per_s"], 3),
@@ -262,6 +280,9 @@ def run() -> dict:
                 "rate_from": "BENCH_API_RATE" if STEADY_RATE else "half the peak",
                 **steady,
             },
+            # The baseline's own SQL behind gunicorn (tests/benchmarks/floor_app.py): what an endpoint doing
+            # nothing else reaches, bare and as a Django view.
+            "floors": floors,
             "targets": {"ratio_min": 0.35, "p95_ms_at_half_peak_max": 50},
         },
     )
