@@ -251,22 +251,37 @@ def flags_raise(*, chain: Chain, flags: list[tuple]) -> list[TreasuryFlag]:
     Logged once committed, one line per kind: a backfill range can raise hundreds of one kind, and
     each flag is in admin anyway.
     """
-    rows = [
-        TreasuryFlag(chain=chain, kind=kind, detail=detail, escrow=escrow, chain_event=ev, settlement=settlement)
-        for kind, detail, ev, escrow, settlement in flags
-    ]
+    rows = new_instances(
+        TreasuryFlag,
+        [
+            {
+                "chain_id": chain.pk,
+                "kind": kind,
+                "detail": detail,
+                "escrow_id": escrow.pk if escrow else None,
+                "chain_event_id": ev.pk if ev else None,
+                "settlement_id": settlement.pk if settlement else None,
+            }
+            for kind, detail, ev, escrow, settlement in flags
+        ],
+    )
+    relations = [TreasuryFlag._meta.get_field(name) for name in ("chain_event", "escrow", "settlement")]
+    by_kind: dict[str, list[tuple]] = {}
+    for flag, (kind, detail, *related) in zip(rows, flags, strict=True):
+        TreasuryFlag.chain.field.set_cached_value(flag, chain)
+        for relation, value in zip(relations, related, strict=True):
+            if value is not None:
+                relation.set_cached_value(flag, value)
+        by_kind.setdefault(str(kind), []).append((detail, related[1]))
     copy_insert(rows)
-    by_kind: dict[str, list[TreasuryFlag]] = {}
-    for flag in rows:
-        by_kind.setdefault(str(flag.kind), []).append(flag)
     for kind, raised in by_kind.items():
         log = logger.error if kind == FlagKind.REORG_TERMINAL else logger.warning
         extra = {
             "kind": kind,
             "chain": chain.name,
             "count": len(raised),
-            "escrows": [flag.escrow.address for flag in raised[:10] if flag.escrow],
-            "detail": raised[0].detail,
+            "escrows": [escrow.address for _, escrow in raised[:10] if escrow],
+            "detail": raised[0][0],
         }
         transaction.on_commit(lambda log=log, extra=extra: log("escrow.flags_raised", extra=extra), robust=True)
     return rows

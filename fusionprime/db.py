@@ -1,6 +1,9 @@
 """Bulk writes faster than the ORM's, with the ORM's semantics."""
 
+import datetime
+from decimal import Decimal
 from functools import cache
+from operator import attrgetter
 
 import orjson
 import psycopg
@@ -31,10 +34,22 @@ def _json_prep(field: models.JSONField, value, db):
     return field.get_db_prep_save(value, db)
 
 
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, Decimal, datetime.date, datetime.time, datetime.timedelta)
+
+
 @cache
-def _slots(model: type[models.Model]) -> tuple[tuple[str, ...], tuple]:
+def _slots(model: type[models.Model]) -> tuple[tuple[str, ...], tuple, dict, tuple]:
+    """attnames and default getters; and the defaults split into immutable values, shared by every
+    instance, and those computed for each (a callable default, or a mutable value copied)."""
     fields = model._meta.concrete_fields
-    return tuple(f.attname for f in fields), tuple(f.get_default for f in fields)
+    constant, computed = {}, []
+    for f in fields:
+        value = f.get_default()
+        if isinstance(value, _IMMUTABLE) and not (f.has_default() and callable(f.default)):
+            constant[f.attname] = value
+        else:
+            computed.append((f.attname, f.get_default))
+    return tuple(f.attname for f in fields), tuple(f.get_default for f in fields), constant, tuple(computed)
 
 
 def new_instances(model: type[models.Model], rows: list[dict]) -> list[models.Model]:
@@ -45,18 +60,23 @@ def new_instances(model: type[models.Model], rows: list[dict]) -> list[models.Mo
     init signals) is done directly: a third of the constructor's cost. Models someone listens to
     at init go through the constructor. Related objects are not cached: keep the ones you hold.
     """
-    attnames, defaults = _slots(model)
-    values = (
-        [row[name] if name in row else default() for name, default in zip(attnames, defaults, strict=True)]
-        for row in rows
-    )
+    attnames, defaults, constant, computed = _slots(model)
+    if unknown := set().union(*rows) - set(attnames):
+        raise TypeError(f"{model.__name__} has no fields {sorted(unknown)}")
     if pre_init.has_listeners(model) or post_init.has_listeners(model):
-        return [model(*row) for row in values]
+        return [
+            model(*(row[name] if name in row else default() for name, default in zip(attnames, defaults, strict=True)))
+            for row in rows
+        ]
     instances = []
-    for row in values:
+    for row in rows:
+        values = {**constant, **row}
+        for name, default in computed:
+            if name not in row:
+                values[name] = default()
         instance = model.__new__(model)
         instance._state = ModelState()
-        instance.__dict__.update(zip(attnames, row, strict=True))
+        instance.__dict__.update(values)
         instances.append(instance)
     return instances
 
@@ -86,20 +106,19 @@ def copy_insert(objs: list[models.Model]) -> None:
     db.ensure_connection()
     quote = db.ops.quote_name
     sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
-    attnames = [f.attname for f in fields]
+    values_of = attrgetter(*(f.attname for f in fields))
     # One stamp per field for the batch (it is one statement in one transaction), set as pre_save sets it.
-    stamps = [(attnames[i], fields[i].pre_save(objs[0], add=True)) for i in stamped]
+    stamps = {fields[i].attname: fields[i].pre_save(objs[0], add=True) for i in stamped}
     with db.connection.cursor() as cursor, cursor.copy(sql) as copy:
         for obj in objs:
-            for name, stamp in stamps:
-                setattr(obj, name, stamp)
-            row = [getattr(obj, name) for name in attnames]
+            obj.__dict__.update(stamps)
+            row = list(values_of(obj))
             for i, f in json_fields:
                 row[i] = _json_prep(f, row[i], db)
             for i, f in times:
                 # An aware datetime goes to PostgreSQL as it is; a naive one gets Django's warning and zone.
-                if row[i] is not None and timezone.is_naive(row[i]):
-                    row[i] = f.get_db_prep_save(row[i], db)
+                if (value := row[i]) is not None and (value.tzinfo is None or timezone.is_naive(value)):
+                    row[i] = f.get_db_prep_save(value, db)
             copy.write_row(row)
     for obj in objs:
         obj._state.adding = False

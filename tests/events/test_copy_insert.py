@@ -225,6 +225,16 @@ def test_new_instances_equal_keyword_built_instances_defaults_included():
     assert vars(positional).keys() == vars(keyword).keys()
 
 
+def test_new_instances_share_immutable_defaults_only_and_refuse_unknown_fields():
+    from settlements.models import Settlement
+
+    first, second = new_instances(Settlement, [{"id": "stl_1"}, {"id": "stl_2"}])
+    assert first.metadata == second.metadata == {} and first.metadata is not second.metadata
+    assert (first.status, first.status_reason, first.chain_id) == ("pending", "", None)
+    with pytest.raises(TypeError, match=r"Settlement has no fields \['asset', 'colour'\]"):
+        new_instances(Settlement, [{"id": "stl_3", "asset": "USD"}, {"colour": "red"}])
+
+
 def test_new_instances_of_a_model_with_init_listeners_go_through_the_constructor():
     seen = []
 
