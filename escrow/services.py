@@ -265,14 +265,18 @@ def flags_raise(*, chain: Chain, flags: list[tuple]) -> list[TreasuryFlag]:
             for kind, detail, ev, escrow, settlement in flags
         ],
     )
-    relations = [TreasuryFlag._meta.get_field(name) for name in ("chain_event", "escrow", "settlement")]
     by_kind: dict[str, list[tuple]] = {}
-    for flag, (kind, detail, *related) in zip(rows, flags, strict=True):
-        TreasuryFlag.chain.field.set_cached_value(flag, chain)
-        for relation, value in zip(relations, related, strict=True):
+    for flag, (kind, detail, ev, escrow, settlement) in zip(rows, flags, strict=True):
+        # The callers' objects, as the constructor would have cached them.
+        for relation, value in (
+            (TreasuryFlag.chain, chain),
+            (TreasuryFlag.chain_event, ev),
+            (TreasuryFlag.escrow, escrow),
+            (TreasuryFlag.settlement, settlement),
+        ):
             if value is not None:
-                relation.set_cached_value(flag, value)
-        by_kind.setdefault(str(kind), []).append((detail, related[1]))
+                relation.field.set_cached_value(flag, value)
+        by_kind.setdefault(str(kind), []).append((detail, escrow))
     copy_insert(rows)
     for kind, raised in by_kind.items():
         log = logger.error if kind == FlagKind.REORG_TERMINAL else logger.warning

@@ -38,18 +38,17 @@ _IMMUTABLE = (type(None), bool, int, float, str, bytes, Decimal, datetime.date, 
 
 
 @cache
-def _slots(model: type[models.Model]) -> tuple[tuple[str, ...], tuple, dict, tuple]:
-    """attnames and default getters; and the defaults split into immutable values, shared by every
-    instance, and those computed for each (a callable default, or a mutable value copied)."""
-    fields = model._meta.concrete_fields
+def _slots(model: type[models.Model]) -> tuple[frozenset[str], dict, tuple]:
+    """A model's attnames, and its defaults split into immutable values, shared by every instance,
+    and those computed for each (a callable default, or a mutable value copied)."""
     constant, computed = {}, []
-    for f in fields:
+    for f in model._meta.concrete_fields:
         value = f.get_default()
         if isinstance(value, _IMMUTABLE) and not (f.has_default() and callable(f.default)):
             constant[f.attname] = value
         else:
             computed.append((f.attname, f.get_default))
-    return tuple(f.attname for f in fields), tuple(f.get_default for f in fields), constant, tuple(computed)
+    return frozenset(f.attname for f in model._meta.concrete_fields), constant, tuple(computed)
 
 
 def new_instances(model: type[models.Model], rows: list[dict]) -> list[models.Model]:
@@ -60,20 +59,19 @@ def new_instances(model: type[models.Model], rows: list[dict]) -> list[models.Mo
     init signals) is done directly: a third of the constructor's cost. Models someone listens to
     at init go through the constructor. Related objects are not cached: keep the ones you hold.
     """
-    attnames, defaults, constant, computed = _slots(model)
-    if unknown := set().union(*rows) - set(attnames):
+    attnames, constant, computed = _slots(model)
+    if unknown := set().union(*rows) - attnames:
         raise TypeError(f"{model.__name__} has no fields {sorted(unknown)}")
-    if pre_init.has_listeners(model) or post_init.has_listeners(model):
-        return [
-            model(*(row[name] if name in row else default() for name, default in zip(attnames, defaults, strict=True)))
-            for row in rows
-        ]
+    listened = pre_init.has_listeners(model) or post_init.has_listeners(model)
     instances = []
     for row in rows:
         values = {**constant, **row}
         for name, default in computed:
             if name not in row:
                 values[name] = default()
+        if listened:
+            instances.append(model(**values))
+            continue
         instance = model.__new__(model)
         instance._state = ModelState()
         instance.__dict__.update(values)
@@ -117,8 +115,8 @@ def copy_insert(objs: list[models.Model]) -> None:
                 row[i] = _json_prep(f, row[i], db)
             for i, f in times:
                 # An aware datetime goes to PostgreSQL as it is; a naive one gets Django's warning and zone.
-                if (value := row[i]) is not None and (value.tzinfo is None or timezone.is_naive(value)):
-                    row[i] = f.get_db_prep_save(value, db)
+                if row[i] is not None and timezone.is_naive(row[i]):
+                    row[i] = f.get_db_prep_save(row[i], db)
             copy.write_row(row)
     for obj in objs:
         obj._state.adding = False

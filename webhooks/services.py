@@ -815,8 +815,7 @@ def deliveries_process_due(
         if time.monotonic() >= deadline:
             # Due deliveries may remain, and a sweep kicked meanwhile found their endpoints' allowance
             # held by this one and left: the next sweep starts now, not at the next beat.
-            if settings.WEBHOOKS_KICK_ON_COMMIT:
-                _kick()
+            _kick_after_commit()
             break
         batch_now = now or timezone.now()
         claimed = _claim(now=batch_now, limit=batch_size)

@@ -450,18 +450,24 @@ def test_a_late_success_leaves_a_delivery_another_worker_took_over_alone(make_en
     assert WebhookAttempt.objects.filter(delivery_id=claimed.delivery_id, succeeded=True).count() == 1
 
 
-def test_a_sweep_out_of_time_hands_what_is_left_to_a_new_sweep_at_once(make_endpoint, receiver, monkeypatch):
+def test_a_sweep_out_of_time_hands_what_is_left_to_a_new_sweep_at_once(
+    make_endpoint, receiver, monkeypatch, settings, django_capture_on_commit_callbacks
+):
     from webhooks.tasks import deliver_due_task
 
+    # three deliveries, created without a kick of their own
+    settings.WEBHOOKS_KICK_ON_COMMIT = False
     make_endpoint()
     for _ in range(3):
         SettlementFactory()
+    settings.WEBHOOKS_KICK_ON_COMMIT = True
     kicks = []
     run_now = deliver_due_task.delay  # eager in tests: the kicked sweep runs here
     monkeypatch.setattr(deliver_due_task, "delay", lambda: kicks.append(1) or run_now())
 
-    # a sweep whose time is up before its first batch
-    assert deliveries_process_due(time_budget=0).claimed == 0
+    # a sweep whose time is up before its first batch (outside the test's transaction its kick runs at once)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliveries_process_due(time_budget=0).claimed == 0
 
     # kicked one more sweep, which delivered all three and, finding nothing more, kicked none
     assert kicks == [1]
